@@ -1,0 +1,442 @@
+import CLiburing
+import Glibc
+import Synchronization
+import SystemPackage
+
+/// Readiness from multishot `IORING_OP_POLL_ADD` requests.
+///
+/// Only the polling thread touches the ring. Registry calls from any thread change the
+/// registration table under a mutex and schedule the kernel work; the next `select` submits it
+/// in the same `io_uring_enter` that waits. If the poller is asleep, an internal eventfd wakes it
+/// so that the change takes effect in that very call. See docs/DESIGN.md.
+final class IOUringSelector: Selector, @unchecked Sendable {
+    let backend = Backend.ioUring
+    private let state: Mutex<IOUringState>
+
+    init(configuration: RingConfiguration) throws(Errno) {
+        state = Mutex(try IOUringState.make(configuration: configuration))
+    }
+
+    func register(_ request: RegistrationRequest) throws(Errno) {
+        try state.withLock { state throws(Errno) in try state.register(request) }
+    }
+
+    func reregister(_ request: RegistrationRequest) throws(Errno) {
+        try state.withLock { state throws(Errno) in try state.reregister(request) }
+    }
+
+    func deregister(descriptor: CInt, ownership: DescriptorOwnership, releaseFile: Bool) throws(Errno) {
+        try state.withLock { state throws(Errno) in
+            try state.deregister(descriptor: descriptor, releaseFile: releaseFile)
+        }
+    }
+
+    func addWaker(token: Token) throws(Errno) -> WakerID {
+        try state.withLock { state throws(Errno) in
+            guard !state.isClosed else { throw Errno.badFileDescriptor }
+            return state.table.addWaker(token: token)
+        }
+    }
+
+    func wake(_ waker: WakerID) throws(Errno) {
+        state.withLock { state in
+            guard !state.isClosed, state.table.isCurrent(slot: waker.slot, generation: waker.generation) else { return }
+            state.table.markReady(waker.slot, bits: PollBits.input)
+            state.wakePollerIfAsleep()
+        }
+    }
+
+    func removeWaker(_ waker: WakerID) {
+        state.withLock { state in
+            if state.table.isCurrent(slot: waker.slot, generation: waker.generation) {
+                state.table.remove(waker.slot)
+            }
+        }
+    }
+
+    func select(_ events: inout Events, timeout: Duration?) throws(Errno) {
+        events.removeAll()
+        guard events.capacity > 0 else { throw .invalidArgument }
+        let deadline = Deadline(timeout: timeout)
+        while true {
+            let plan = try state.withLock { state throws(Errno) in
+                try state.prepareWait(deadline: deadline, capacity: events.capacity)
+            }
+            let result = plan.skipsKernel ? 0 : rp_ring_submit_and_wait(plan.ring, plan.timeout)
+            // Interrupted: reap, but keep the events queued for the next call.
+            let delivers = result != -EINTR
+            state.withLock { state in
+                state.finishWait(into: &events, delivering: delivers)
+            }
+            switch result {
+            case -EINTR:
+                throw .interrupted
+            case -EEXIST:
+                // The ring belongs to another task: rebuild it on this thread and go on.
+                state.withLock { $0.forgetRingOwner() }
+                continue
+            case let failure where failure < 0 && failure != -ETIME && failure != -EAGAIN && failure != -EBUSY:
+                throw Errno(rawValue: -failure)
+            default:
+                break
+            }
+            // An internal wake-up (a registration from another thread, a stale completion) with
+            // nothing to report goes back to sleep for the time left.
+            if !events.isEmpty || deadline.hasExpired { return }
+        }
+    }
+
+    func close() {
+        state.withLock { $0.close() }
+    }
+}
+
+/// What `select` needs to know to enter the kernel without holding the lock.
+struct WaitPlan {
+    var ring: OpaquePointer?
+    var timeout: Int64
+    var skipsKernel: Bool
+}
+
+/// The io_uring selector's state: the registration table plus the ring and its bookkeeping.
+/// Lives inside the selector's mutex.
+struct IOUringState: ~Copyable {
+    var table = RegistrationTable()
+    var isClosed = false
+
+    private let configuration: RingConfiguration
+    private var ring: OpaquePointer?
+    /// `rp_thread_serial()` of the thread that owns the ring; 0 before the first poll.
+    private var ringOwner: UInt64 = 0
+    private var wakeSignal: WakeSignal?
+    private var wakeNeedsArm = true
+    /// Cancels of kernel requests that no registration needs any more.
+    private var pendingCancels: ContiguousArray<UserData> = []
+    /// The poller is (about to be) blocked in the kernel: changes need a wake-up.
+    private var isSleeping = false
+    /// The eventfd was written during this sleep; one write is enough.
+    private var wakeSignalled = false
+    /// A `select` is in progress on some thread.
+    private var isPolling = false
+    /// The CQ overflowed during this poll: multishot polls may have ended because of it.
+    private var overflowedThisPoll = false
+    private let completions: UnsafeMutablePointer<rp_completion>
+    private static let completionBatch = 256
+
+    /// Creates the ring (disabled until the first poll adopts it) and the wake eventfd.
+    static func make(configuration: RingConfiguration) throws(Errno) -> IOUringState {
+        try configuration.validate()
+        let ring = try makeRing(configuration)
+        let wakeSignal: WakeSignal
+        do throws(Errno) {
+            wakeSignal = try WakeSignal()
+        } catch {
+            rp_ring_destroy(ring)
+            throw error
+        }
+        return IOUringState(configuration: configuration, ring: ring, wakeSignal: wakeSignal)
+    }
+
+    private init(configuration: RingConfiguration, ring: OpaquePointer?, wakeSignal: consuming WakeSignal) {
+        self.configuration = configuration
+        self.ring = ring
+        self.wakeSignal = .some(wakeSignal)
+        completions = .allocate(capacity: IOUringState.completionBatch)
+        pendingCancels.reserveCapacity(64)
+    }
+
+    deinit {
+        rp_ring_destroy(ring)
+        completions.deallocate()
+    }
+
+    private static func makeRing(_ configuration: RingConfiguration) throws(Errno) -> OpaquePointer? {
+        let mode: rp_ring_mode = switch configuration.taskRunMode {
+        case .deferred: RP_MODE_DEFER
+        case .cooperative: RP_MODE_COOP
+        case .signal: RP_MODE_PLAIN
+        }
+        var ring: OpaquePointer?
+        let result = rp_ring_create(configuration.submissionEntries, configuration.completionEntries, mode, &ring)
+        guard result == 0 else { throw Errno(rawValue: -result) }
+        return ring
+    }
+
+    // MARK: Registry operations (any thread)
+
+    mutating func register(_ request: RegistrationRequest) throws(Errno) {
+        guard !isClosed else { throw .badFileDescriptor }
+        guard !request.interests.isEmpty else { throw .invalidArgument }
+        guard request.descriptor >= 0 else { throw .badFileDescriptor }
+        let identity = request.ownership == .borrowed ? try FileIdentity.of(request.descriptor) : nil
+        switch try table.existing(for: request.descriptor, identity: identity) {
+        case .none:
+            break
+        case .duplicate, .sameInode:
+            // io_uring would happily arm a second poll on the same file: the rule is ours.
+            throw .fileExists
+        case .stale(let slot):
+            retire(slot)
+        }
+        _ = table.addDescriptor(request, identity: identity, arm: .pending)
+        wakePollerIfAsleep()
+    }
+
+    mutating func reregister(_ request: RegistrationRequest) throws(Errno) {
+        guard !isClosed else { throw .badFileDescriptor }
+        guard let slot = table.slot(forDescriptor: request.descriptor) else { throw .noSuchFileOrDirectory }
+        guard !request.interests.isEmpty else { throw .invalidArgument }
+        if let registered = table[slot].identity {
+            // A borrowed number: it must still name the registered file, as epoll_ctl(MOD) checks.
+            guard try FileIdentity.of(request.descriptor) == registered else {
+                retire(slot)
+                throw .noSuchFileOrDirectory
+            }
+        }
+        cancelKernelRequest(of: slot)
+        table.renew(slot, with: request, arm: .pending)
+        wakePollerIfAsleep()
+    }
+
+    mutating func deregister(descriptor: CInt, releaseFile: Bool) throws(Errno) {
+        guard !isClosed else { throw .badFileDescriptor }
+        guard let slot = table.slot(forDescriptor: descriptor) else { throw .noSuchFileOrDirectory }
+        retire(slot)
+        if releaseFile, ringOwner == rp_thread_serial(), !isPolling {
+            // The caller closes the file next. An armed poll holds a reference to it, so cancel
+            // now, or the peer would not see the close until the next poll.
+            try submitPending(flushTaskWork: true)
+        } else {
+            wakePollerIfAsleep()
+        }
+    }
+
+    /// Wakes a poller blocked in the kernel so it submits what changed. At most one eventfd
+    /// write per sleep; none at all when the poller is awake (it submits on its next poll).
+    mutating func wakePollerIfAsleep() {
+        guard isSleeping, !wakeSignalled else { return }
+        wakeSignalled = true
+        wakeSignal?.signal()
+    }
+
+    /// Removes a registration and cancels its kernel request.
+    private mutating func retire(_ slot: UInt32) {
+        cancelKernelRequest(of: slot)
+        table.remove(slot)
+    }
+
+    /// Queues an ASYNC_CANCEL for the slot's live request, by user_data. (POLL_REMOVE can fail
+    /// with -EALREADY and leave the poll armed; a cancel always ends it.) Completions the old
+    /// request still produces carry its generation, which the caller retires.
+    private mutating func cancelKernelRequest(of slot: UInt32) {
+        guard table[slot].arm == .armed else { return }
+        pendingCancels.append(UserData(kind: .poll, slot: slot, generation: table[slot].generation))
+        table[slot].arm = .silent
+    }
+
+    // MARK: Polling (the poll thread)
+
+    mutating func prepareWait(deadline: Deadline, capacity: Int) throws(Errno) -> WaitPlan {
+        guard !isClosed else { throw .badFileDescriptor }
+        try adoptRingOnCurrentThread()
+        overflowedThisPoll = false
+        try queueSubmissions()
+        let hasQueued = table.readyCount > 0
+        // Enough events are already waiting and nothing is to be submitted: no syscall at all.
+        let skipsKernel = table.readyCount >= capacity && rp_ring_sq_pending(ring) == 0
+        let timeout = hasQueued ? 0 : deadline.remainingNanoseconds()
+        isSleeping = timeout != 0 && !skipsKernel
+        wakeSignalled = false
+        isPolling = true
+        return WaitPlan(ring: ring, timeout: timeout, skipsKernel: skipsKernel)
+    }
+
+    /// Reaps every completion, then fills `events` unless told to keep everything queued.
+    mutating func finishWait(into events: inout Events, delivering: Bool) {
+        isSleeping = false
+        isPolling = false
+        reapCompletions()
+        if delivering {
+            table.deliver(into: &events, confirmClosure: true)
+        }
+    }
+
+    mutating func forgetRingOwner() {
+        ringOwner = UInt64.max
+    }
+
+    mutating func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        rp_ring_destroy(ring)  // ends every request, so the kernel drops its file references
+        ring = nil
+        wakeSignal = nil
+    }
+
+    /// Makes the calling thread the ring's owner. Requests belong to the thread that submitted
+    /// them (they end when it exits) and a DEFER_TASKRUN ring accepts one submitter only, so when
+    /// polling moves to another thread the ring is rebuilt there and every registration re-armed.
+    private mutating func adoptRingOnCurrentThread() throws(Errno) {
+        let current = rp_thread_serial()
+        if ringOwner == current { return }
+        if ringOwner != 0 {
+            let fresh = try IOUringState.makeRing(configuration)
+            rp_ring_destroy(ring)
+            ring = fresh
+            pendingCancels.removeAll(keepingCapacity: true)  // the old ring took its requests along
+            table.forEachDescriptor { slot in
+                if table[slot].arm == .armed {
+                    table[slot].arm = .pending
+                    table.schedule(slot)
+                }
+            }
+        }
+        let result = rp_ring_enable(ring)
+        guard result == 0 else { throw Errno(rawValue: -result) }
+        ringOwner = current
+        wakeNeedsArm = true
+    }
+
+    /// Turns pending changes into SQEs. A full SQ is submitted and refilled.
+    private mutating func queueSubmissions() throws(Errno) {
+        if wakeNeedsArm, let wakeDescriptor = wakeSignal?.descriptor {
+            try prepare { ring in
+                rp_ring_prep_poll(ring, wakeDescriptor, PollBits.input, 1, UserData.wake.rawValue)
+            }
+            wakeNeedsArm = false
+        }
+        while let target = pendingCancels.last {
+            let cancel = UserData(kind: .cancel, slot: target.slot, generation: target.generation)
+            try prepare { ring in rp_ring_prep_cancel(ring, target.rawValue, cancel.rawValue) }
+            pendingCancels.removeLast()
+        }
+        while let slot = table.popScheduled() {
+            let registration = table[slot]
+            guard registration.kind == .descriptor, registration.arm == .pending else { continue }
+            if let registered = registration.identity, registration.sawFirstArm,
+               (try? FileIdentity.of(registration.descriptor)) != registered {
+                // A borrowed descriptor was closed (or its number reused) without deregister:
+                // re-arming would poll a file nobody registered.
+                table[slot].arm = .silent
+                continue
+            }
+            let userData = UserData(kind: .poll, slot: slot, generation: registration.generation)
+            let multishot: Int32 = registration.trigger == .edge ? 1 : 0
+            do {
+                try prepare { ring in
+                    rp_ring_prep_poll(ring, registration.descriptor, registration.requestedBits, multishot, userData.rawValue)
+                }
+            } catch {
+                table.unpopScheduled()
+                throw error
+            }
+            table[slot].arm = .armed
+            table[slot].sawMore = false
+            table[slot].sawFirstArm = true
+        }
+    }
+
+    /// Runs an SQE preparation; when the SQ is full, submits what it holds and tries again.
+    private mutating func prepare(_ prep: (OpaquePointer?) -> Int32) throws(Errno) {
+        if prep(ring) == 0 { return }
+        try submitPending(flushTaskWork: false)
+        let result = prep(ring)
+        guard result == 0 else { throw Errno(rawValue: -result) }
+    }
+
+    /// Hands queued SQEs to the kernel now. On kernels that refuse submissions while completions
+    /// are stuck in the overflow list (-EBUSY), reaps first and tries once more.
+    private mutating func submitPending(flushTaskWork: Bool) throws(Errno) {
+        var result = flushTaskWork ? rp_ring_submit_and_flush(ring) : rp_ring_submit(ring)
+        if result == -EBUSY || result == -EAGAIN {
+            reapCompletions()
+            result = flushTaskWork ? rp_ring_submit_and_flush(ring) : rp_ring_submit(ring)
+        }
+        if result < 0 { throw Errno(rawValue: -result) }
+    }
+
+    private mutating func reapCompletions() {
+        guard let ring else { return }
+        var overflowed: Int32 = 0
+        while true {
+            let count = Int(rp_ring_reap(ring, completions, UInt32(IOUringState.completionBatch), &overflowed))
+            if overflowed != 0 { overflowedThisPoll = true }
+            for index in 0..<count {
+                handle(completions[index])
+            }
+            if count < IOUringState.completionBatch { return }
+        }
+    }
+
+    /// Turns one completion into readiness, or into bookkeeping.
+    private mutating func handle(_ completion: rp_completion) {
+        guard let userData = UserData(rawValue: completion.user_data) else { return }
+        let hasMore = completion.flags & UInt32(RP_CQE_F_MORE) != 0
+        switch userData.kind {
+        case .wake:
+            // Internal only: it woke the wait, which was its whole purpose.
+            if !hasMore { wakeNeedsArm = true }
+        case .cancel:
+            // -EALREADY: the target was busy and survives; try again. -ENOENT: it already ended.
+            if completion.res == -EALREADY {
+                pendingCancels.append(UserData(kind: .poll, slot: userData.slot, generation: userData.generation))
+            }
+        case .poll:
+            let slot = userData.slot
+            // Completions of a deregistered or reregistered registration are dropped here.
+            guard table.isCurrent(slot: slot, generation: userData.generation),
+                  table[slot].kind == .descriptor, table[slot].arm == .armed else { return }
+            if completion.res > 0 {
+                table.markReady(slot, bits: UInt32(bitPattern: completion.res))
+                if hasMore {
+                    table[slot].sawMore = true
+                    table[slot].strikes = 0
+                } else {
+                    pollEnded(slot)
+                }
+            } else if completion.res == -ECANCELED || (completion.res == 0 && !hasMore) {
+                // Not our cancel (ours change the generation): the arming thread exited, or the
+                // file's wait queue went away. Arm again, but give up on a file that keeps
+                // refusing.
+                requestRearm(slot, suspicious: !table[slot].sawMore, limit: 3)
+            } else if completion.res < 0 {
+                // Arming failed (for example -EBADF: the descriptor was closed before the poll
+                // reached the kernel). Report it, as epoll_ctl would have, and go quiet.
+                table.markReady(slot, bits: PollBits.error)
+                table[slot].arm = .silent
+            }
+        }
+    }
+
+    /// A poll completed without promising more completions.
+    private mutating func pollEnded(_ slot: UInt32) {
+        switch table[slot].trigger {
+        case .oneshot:
+            table[slot].arm = .silent
+        case .level:
+            table[slot].arm = .awaitingDelivery
+        case .edge:
+            // A multishot poll ends on its own when the CQ was full as it posted (the kernel
+            // does not queue intermediate completions on the overflow list): re-arm, or its
+            // next readiness would never be reported. A poll that ends at its very first
+            // completion with no overflow about is on a file without a wait queue (/dev/null);
+            // re-arming that would spin, so after two such ends it stays silent.
+            let suspicious = !table[slot].sawMore && !overflowedThisPoll
+            requestRearm(slot, suspicious: suspicious, limit: 2)
+        }
+    }
+
+    private mutating func requestRearm(_ slot: UInt32, suspicious: Bool, limit: UInt8) {
+        if suspicious {
+            table[slot].strikes += 1
+            if table[slot].strikes >= limit {
+                table[slot].arm = .silent
+                return
+            }
+        } else {
+            table[slot].strikes = 0
+        }
+        table[slot].arm = .pending
+        table.schedule(slot)
+    }
+}

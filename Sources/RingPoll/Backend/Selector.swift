@@ -1,0 +1,52 @@
+import SystemPackage
+
+/// The one interface both kernel backends implement. `Poll`, `Registry` and `Waker` only talk
+/// to this; they never know whether io_uring or epoll does the work.
+///
+/// Every method but `select` may be called from any thread, also while another thread is inside
+/// `select`. `select` runs on one thread at a time (the thread owning the `Poll`).
+protocol Selector: AnyObject, Sendable {
+    /// `.ioUring` or `.epoll`, never `.automatic`.
+    var backend: Backend { get }
+
+    func register(_ request: RegistrationRequest) throws(Errno)
+    func reregister(_ request: RegistrationRequest) throws(Errno)
+    /// `releaseFile` is set by sources that close their descriptor right after: the kernel must
+    /// drop its reference to the file now, not at the next poll, so the peer sees the close.
+    func deregister(descriptor: CInt, ownership: DescriptorOwnership, releaseFile: Bool) throws(Errno)
+
+    func addWaker(token: Token) throws(Errno) -> WakerID
+    func wake(_ waker: WakerID) throws(Errno)
+    func removeWaker(_ waker: WakerID)
+
+    /// Fills `events` (cleared first) with at most `events.capacity` events, waiting up to
+    /// `timeout` (`nil`: forever) for the first one.
+    func select(_ events: inout Events, timeout: Duration?) throws(Errno)
+
+    /// Releases the kernel objects. Later calls fail with `Errno.badFileDescriptor`.
+    func close()
+}
+
+/// How far RingPoll can trust a descriptor it is asked to register.
+enum DescriptorOwnership: Sendable {
+    /// A raw descriptor the caller owns (`SourceFD`). It may be closed, or closed and its number
+    /// reused, behind RingPoll's back, so it is checked (`fstat`) where that matters.
+    case borrowed
+    /// A descriptor owned by a RingPoll socket or pipe, which deregisters before it closes.
+    case owned
+}
+
+/// Everything a selector needs to (re)register one descriptor.
+struct RegistrationRequest: Sendable {
+    var descriptor: CInt
+    var token: Token
+    var interests: Interest
+    var trigger: Trigger
+    var ownership: DescriptorOwnership
+}
+
+/// A waker's slot in its selector.
+struct WakerID: Sendable, Hashable {
+    var slot: UInt32
+    var generation: UInt32
+}

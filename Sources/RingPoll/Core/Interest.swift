@@ -1,0 +1,38 @@
+/// The readiness a registration asks to hear about.
+///
+/// Errors and hang-ups are always reported, whatever the interest; an interest only selects which
+/// kinds of readiness wake the poll.
+public struct Interest: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt8
+
+    public init(rawValue: UInt8) {
+        self.rawValue = rawValue
+    }
+
+    /// Data can be read, a connection accepted, or the peer has closed its side.
+    public static let readable = Interest(rawValue: 1 << 0)
+    /// Data can be written, or a non-blocking connect has finished.
+    public static let writable = Interest(rawValue: 1 << 1)
+    /// Priority data (TCP out-of-band, `POLLPRI`) is available.
+    public static let priority = Interest(rawValue: 1 << 2)
+
+    public var isReadable: Bool { contains(.readable) }
+    public var isWritable: Bool { contains(.writable) }
+    public var isPriority: Bool { contains(.priority) }
+
+    /// This interest without `other`, or `nil` when nothing would be left, since an empty
+    /// interest cannot be registered.
+    public func removing(_ other: Interest) -> Interest? {
+        let rest = subtracting(other)
+        return rest.isEmpty ? nil : rest
+    }
+
+    /// Names joined by ` | `, for example `READABLE | WRITABLE`; `(empty)` for no interest.
+    public var description: String {
+        var names: [String] = []
+        if isReadable { names.append("READABLE") }
+        if isWritable { names.append("WRITABLE") }
+        if isPriority { names.append("PRIORITY") }
+        return names.isEmpty ? "(empty)" : names.joined(separator: " | ")
+    }
+}
