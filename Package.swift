@@ -23,11 +23,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Counts malloc calls of the current thread, so tests can prove hot paths allocate nothing.
-        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        // Test-only C: a malloc counter (proves hot paths allocate nothing) and a per-thread
+        // seccomp filter (makes io_uring really unavailable to one thread).
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "RingPollTests",
-            dependencies: ["RingPoll", "CMallocCounter"]
+            dependencies: ["RingPoll", "CTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

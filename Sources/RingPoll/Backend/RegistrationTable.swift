@@ -6,13 +6,16 @@ import SystemPackage
 /// readiness and the ready list that carries events over to the next poll.
 ///
 /// Nothing here allocates once the table has grown to its working size: the ready list and the
-/// submission list are threaded through preallocated storage.
-struct RegistrationTable {
+/// submission list are threaded through preallocated storage, and slots are reached through
+/// addressors (a `_modify` coroutine would allocate its frame in unoptimized builds).
+struct RegistrationTable: ~Copyable {
     static let noSlot = UInt32.max
     /// Generations are 30 bits wide so that they fit in io_uring's user_data with the slot.
     static let generationMask: UInt32 = (1 << 30) - 1
 
-    private var slots: ContiguousArray<Registration> = []
+    private var slots = UnsafeMutablePointer<Registration>.allocate(capacity: 0)
+    private var slotCount = 0
+    private var slotCapacity = 0
     private var freeSlots: ContiguousArray<UInt32> = []
     /// Slot + 1 for every registered descriptor number, 0 for none.
     private var slotByDescriptor: ContiguousArray<UInt32> = []
@@ -26,14 +29,27 @@ struct RegistrationTable {
     private var scheduled: ContiguousArray<UInt32> = []
     private var scheduledHead = 0
 
+    init() {}
+
+    deinit {
+        slots.deinitialize(count: slotCount)
+        slots.deallocate()
+    }
+
     subscript(slot: UInt32) -> Registration {
-        get { slots[Int(slot)] }
-        _modify { yield &slots[Int(slot)] }
+        unsafeAddress {
+            assert(Int(slot) < slotCount)
+            return UnsafePointer(slots + Int(slot))
+        }
+        unsafeMutableAddress {
+            assert(Int(slot) < slotCount)
+            return slots + Int(slot)
+        }
     }
 
     /// Whether `slot` still holds the registration that `generation` was issued for.
     func isCurrent(slot: UInt32, generation: UInt32) -> Bool {
-        Int(slot) < slots.count && slots[Int(slot)].kind != .free && slots[Int(slot)].generation == generation
+        Int(slot) < slotCount && slots[Int(slot)].kind != .free && slots[Int(slot)].generation == generation
     }
 
     func slot(forDescriptor descriptor: CInt) -> UInt32? {
@@ -134,12 +150,21 @@ struct RegistrationTable {
 
     private mutating func allocateSlot() -> UInt32 {
         if let slot = freeSlots.popLast() { return slot }
-        slots.append(Registration())
-        // Grow the lists that hold at most one entry per slot together with the slots, so that
-        // appending to them never allocates on the poll path.
-        if scheduled.capacity < slots.count { scheduled.reserveCapacity(slots.capacity) }
-        if freeSlots.capacity < slots.count { freeSlots.reserveCapacity(slots.capacity) }
-        return UInt32(slots.count - 1)
+        if slotCount == slotCapacity {
+            let capacity = Swift.max(64, slotCapacity * 2)
+            let grown = UnsafeMutablePointer<Registration>.allocate(capacity: capacity)
+            grown.moveInitialize(from: slots, count: slotCount)
+            slots.deallocate()
+            slots = grown
+            slotCapacity = capacity
+            // Grow the lists that hold at most one entry per slot together with the slots, so
+            // that appending to them never allocates on the poll path.
+            scheduled.reserveCapacity(capacity)
+            freeSlots.reserveCapacity(capacity)
+        }
+        (slots + slotCount).initialize(to: Registration())
+        slotCount += 1
+        return UInt32(slotCount - 1)
     }
 
     // MARK: Submission list (io_uring)
@@ -226,10 +251,12 @@ struct RegistrationTable {
         return (bits & ~sticky) | (now & sticky)
     }
 
-    /// Every live descriptor slot, for re-arming after the kernel lost them (ring rebuilt).
-    func forEachDescriptor(_ body: (UInt32) -> Void) {
-        for index in slots.indices where slots[index].kind == .descriptor {
-            body(UInt32(index))
+    /// Schedules every armed registration for arming again, because the ring that held their
+    /// requests is gone.
+    mutating func rescheduleArmed() {
+        for index in 0..<slotCount where slots[index].kind == .descriptor && slots[index].arm == .armed {
+            slots[index].arm = .pending
+            schedule(UInt32(index))
         }
     }
 }

@@ -25,6 +25,23 @@ protocol Selector: AnyObject, Sendable {
 
     /// Releases the kernel objects. Later calls fail with `Errno.badFileDescriptor`.
     func close()
+
+    /// A snapshot of internal counters, for tests and benchmarks.
+    var diagnostics: SelectorDiagnostics { get }
+}
+
+/// What a selector has been through. Tests use it to prove that a fault path was really taken.
+struct SelectorDiagnostics: Sendable {
+    /// A poller is blocked in the kernel right now.
+    var isPollerAsleep = false
+    /// Polls during which the io_uring CQ overflowed.
+    var completionOverflows = 0
+    /// Completions the kernel dropped (allocation failure); must stay 0.
+    var droppedCompletions = 0
+    /// Multishot polls that ended on their own and were armed again.
+    var rearms = 0
+    /// Rings rebuilt because polling moved to another thread.
+    var ringRebuilds = 0
 }
 
 /// How far RingPoll can trust a descriptor it is asked to register.

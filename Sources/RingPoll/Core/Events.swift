@@ -16,6 +16,25 @@ public struct Events: RandomAccessCollection, Sendable {
         storage.reserveCapacity(self.capacity)
     }
 
+    /// Iterates without the collection's read coroutine, whose frame an unoptimized build would
+    /// allocate per element.
+    public struct Iterator: IteratorProtocol {
+        private let storage: ContiguousArray<Event>
+        private var index = 0
+
+        init(_ storage: ContiguousArray<Event>) {
+            self.storage = storage
+        }
+
+        public mutating func next() -> Event? {
+            guard index < storage.count else { return nil }
+            index += 1
+            return storage[index - 1]
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(storage) }
+
     public var startIndex: Int { storage.startIndex }
     public var endIndex: Int { storage.endIndex }
     public subscript(position: Int) -> Event { storage[position] }

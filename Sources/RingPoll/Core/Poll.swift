@@ -29,13 +29,22 @@ public final class Poll {
     /// Creates a poll whose io_uring ring (if io_uring is chosen) has the given configuration.
     @_spi(Tuning)
     public init(backend: Backend, ringConfiguration: RingConfiguration) throws(Errno) {
+        try ringConfiguration.validate()
         let override = getenv(BackendSelection.environmentVariable).map { String(cString: $0) }
-        let chosen = try BackendSelection.resolve(backend, override: override) { IOUringProbe.availability }
-        let selector: any Selector = switch chosen {
-        case .ioUring: try IOUringSelector(configuration: ringConfiguration)
-        default: try EpollSelector()
+        let choice = try BackendSelection.resolve(backend, override: override) { IOUringProbe.availability }
+        registry = Registry(selector: try Poll.makeSelector(choice, ringConfiguration))
+    }
+
+    private static func makeSelector(_ choice: BackendSelection.Choice, _ configuration: RingConfiguration) throws(Errno) -> any Selector {
+        guard case .ioUring(let required) = choice else { return try EpollSelector() }
+        do {
+            return try IOUringSelector(configuration: configuration)
+        } catch {
+            // The process-wide probe said yes, but this ring could not be made (a seccomp filter
+            // on this thread, memory limits): `.automatic` still gets a working poll.
+            if required { throw error }
+            return try EpollSelector()
         }
-        registry = Registry(selector: selector)
     }
 
     /// Waits until at least one registered source is ready, or `timeout` passes (`nil`: forever;

@@ -3,7 +3,7 @@ import Glibc
 
 /// A connected non-blocking AF_UNIX stream pair made with raw system calls (the core tests do not
 /// depend on RingPoll's socket types). Both ends close when the value goes away.
-final class SocketPair {
+final class SocketPair: @unchecked Sendable {  // immutable descriptors; tests hand pairs to threads
     let local: CInt
     let peer: CInt
     private var closedLocal = false
@@ -18,9 +18,15 @@ final class SocketPair {
 
     /// Writes `count` bytes from the peer, so `local` becomes readable.
     func send(_ count: Int = 1, fromPeer: Bool = true) {
+        let written = trySend(count, fromPeer: fromPeer)
+        precondition(written == count, "send failed: \(errno)")
+    }
+
+    /// Like `send`, for when the other end may be gone: returns what `send(2)` returned.
+    @discardableResult
+    func trySend(_ count: Int = 1, fromPeer: Bool = true) -> Int {
         let bytes = [UInt8](repeating: 7, count: count)
-        let written = write(fromPeer ? peer : local, bytes, count)
-        precondition(written == count, "write failed: \(errno)")
+        return Glibc.send(fromPeer ? peer : local, bytes, count, Int32(MSG_NOSIGNAL))
     }
 
     /// Reads everything `local` holds; returns the byte count.
@@ -49,7 +55,7 @@ final class SocketPair {
 }
 
 /// An eventfd that starts readable (count 1): the cheapest always-ready source.
-final class ReadyEventFD {
+final class ReadyEventFD: @unchecked Sendable {
     let fd: CInt
 
     init(count: UInt32 = 1) {

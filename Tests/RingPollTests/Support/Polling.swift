@@ -1,6 +1,23 @@
 import Testing
 @testable import RingPoll
 
+extension Poll {
+    /// `poll`, retrying `Errno.interrupted` as every mio-style loop does. Tests need it because
+    /// io_uring rings without DEFER_TASKRUN notify their owner thread of task-work through
+    /// TIF_NOTIFY_SIGNAL, which ends whatever non-restartable wait that pool thread is in next
+    /// (an epoll test's epoll_wait, say) with EINTR. See docs/DESIGN.md.
+    func pollRetrying(_ events: inout Events, timeout: Duration?) throws {
+        while true {
+            do throws(Errno) {
+                try poll(&events, timeout: timeout)
+                return
+            } catch where error == .interrupted {
+                continue
+            }
+        }
+    }
+}
+
 /// Polls until `done` accepts everything seen so far, or `within` has passed. Returns every event
 /// seen, in order. The wait is bounded: a missing event fails the test instead of hanging it.
 @discardableResult
@@ -17,7 +34,7 @@ func pollUntil(
     while !done(seen) {
         let left = end - clock.now
         if left <= .zero { break }
-        try poll.poll(&events, timeout: min(left, .milliseconds(100)))
+        try poll.pollRetrying(&events, timeout: min(left, .milliseconds(100)))
         seen.append(contentsOf: events)
     }
     return seen
@@ -38,7 +55,7 @@ func eventsWithin(_ window: Duration, from poll: Poll, capacity: Int = 256) thro
     while true {
         let left = end - clock.now
         if left <= .zero { return seen }
-        try poll.poll(&events, timeout: left)
+        try poll.pollRetrying(&events, timeout: left)
         seen.append(contentsOf: events)
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import Testing
 @_spi(Tuning) @testable import RingPoll
 
 /// The backends every semantic test runs on: both, unless `RINGPOLL_BACKEND` pins one (CI runs
@@ -36,6 +37,11 @@ struct BackendUnderTest: Sendable, CustomStringConvertible {
             submissionEntries: submissionEntries, completionEntries: completionEntries, taskRunMode: mode))
     }
 }
+
+/// Tests that hold thousands of descriptors. They run one at a time, so that together with
+/// everything else they stay under the descriptor limit (20,000 here, and not raisable without
+/// CAP_SYS_RESOURCE).
+@Suite(.serialized) enum ManyDescriptorTests {}
 
 /// Raises the descriptor limit once per process, so that tests with thousands of sources can run
 /// side by side. Returns the soft limit in force.

@@ -73,6 +73,10 @@ final class EpollSelector: Selector, @unchecked Sendable {
     func close() {
         state.withLock { $0.close() }
     }
+
+    var diagnostics: SelectorDiagnostics {
+        state.withLock { SelectorDiagnostics(isPollerAsleep: $0.isAsleep) }
+    }
 }
 
 /// What `select` needs to wait in `epoll_pwait2` without holding the lock.
@@ -175,6 +179,8 @@ struct EpollState: ~Copyable {
         _ = rp_epoll_ctl(epoll, RP_EPOLL_DEL, descriptor, 0, 0)
         table.remove(slot)
     }
+
+    var isAsleep: Bool { isSleeping }
 
     mutating func wakePollerIfAsleep() {
         guard isSleeping, !wakeSignalled else { return }

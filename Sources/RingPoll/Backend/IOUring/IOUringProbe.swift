@@ -1,5 +1,6 @@
 import CLiburing
 import Glibc
+import Synchronization
 import SystemPackage
 
 /// Whether io_uring can carry RingPoll in this process.
@@ -9,11 +10,21 @@ enum IOUringAvailability: Sendable, Equatable {
     case unavailable(Errno, reason: String)
 }
 
-/// Probes io_uring once per process: the `io_uring_disabled` sysctl, ring setup (ENOSYS without
-/// io_uring, EPERM under seccomp or the sysctl), the opcodes and features RingPoll uses, and a
-/// multishot self-test.
+/// Probes io_uring: the `io_uring_disabled` sysctl, ring setup (ENOSYS without io_uring, EPERM
+/// under seccomp or the sysctl), the opcodes and features RingPoll uses, and a multishot
+/// self-test.
 enum IOUringProbe {
-    static let availability: IOUringAvailability = run()
+    private static let confirmed = Atomic<Bool>(false)
+
+    /// The verdict for this process. A positive one is kept; a negative one is not, because it
+    /// may be specific to the calling thread (a per-thread seccomp filter) or passing (memory),
+    /// and a failing probe costs little: setup is refused at once.
+    static var availability: IOUringAvailability {
+        if confirmed.load(ordering: .relaxed) { return .available }
+        let verdict = run()
+        if verdict == .available { confirmed.store(true, ordering: .relaxed) }
+        return verdict
+    }
 
     static func run() -> IOUringAvailability {
         if let disabled = readSysctl("/proc/sys/kernel/io_uring_disabled"), disabled == "2" {

@@ -89,6 +89,10 @@ final class IOUringSelector: Selector, @unchecked Sendable {
     func close() {
         state.withLock { $0.close() }
     }
+
+    var diagnostics: SelectorDiagnostics {
+        state.withLock { $0.diagnostics }
+    }
 }
 
 /// What `select` needs to know to enter the kernel without holding the lock.
@@ -122,6 +126,7 @@ struct IOUringState: ~Copyable {
     private var overflowedThisPoll = false
     private let completions: UnsafeMutablePointer<rp_completion>
     private static let completionBatch = 256
+    private(set) var diagnostics = SelectorDiagnostics()
 
     /// Creates the ring (disabled until the first poll adopts it) and the wake eventfd.
     static func make(configuration: RingConfiguration) throws(Errno) -> IOUringState {
@@ -237,6 +242,7 @@ struct IOUringState: ~Copyable {
     // MARK: Polling (the poll thread)
 
     mutating func prepareWait(deadline: Deadline, capacity: Int) throws(Errno) -> WaitPlan {
+        defer { diagnostics.isPollerAsleep = isSleeping }
         guard !isClosed else { throw .badFileDescriptor }
         try adoptRingOnCurrentThread()
         overflowedThisPoll = false
@@ -254,8 +260,10 @@ struct IOUringState: ~Copyable {
     /// Reaps every completion, then fills `events` unless told to keep everything queued.
     mutating func finishWait(into events: inout Events, delivering: Bool) {
         isSleeping = false
+        diagnostics.isPollerAsleep = false
         isPolling = false
         reapCompletions()
+        if let ring { diagnostics.droppedCompletions = Int(rp_ring_dropped(ring)) }
         if delivering {
             table.deliver(into: &events, confirmClosure: true)
         }
@@ -280,16 +288,12 @@ struct IOUringState: ~Copyable {
         let current = rp_thread_serial()
         if ringOwner == current { return }
         if ringOwner != 0 {
+            diagnostics.ringRebuilds += 1
             let fresh = try IOUringState.makeRing(configuration)
             rp_ring_destroy(ring)
             ring = fresh
             pendingCancels.removeAll(keepingCapacity: true)  // the old ring took its requests along
-            table.forEachDescriptor { slot in
-                if table[slot].arm == .armed {
-                    table[slot].arm = .pending
-                    table.schedule(slot)
-                }
-            }
+            table.rescheduleArmed()
         }
         let result = rp_ring_enable(ring)
         guard result == 0 else { throw Errno(rawValue: -result) }
@@ -360,7 +364,10 @@ struct IOUringState: ~Copyable {
         var overflowed: Int32 = 0
         while true {
             let count = Int(rp_ring_reap(ring, completions, UInt32(IOUringState.completionBatch), &overflowed))
-            if overflowed != 0 { overflowedThisPoll = true }
+            if overflowed != 0, !overflowedThisPoll {
+                overflowedThisPoll = true
+                diagnostics.completionOverflows += 1
+            }
             for index in 0..<count {
                 handle(completions[index])
             }
@@ -436,6 +443,7 @@ struct IOUringState: ~Copyable {
         } else {
             table[slot].strikes = 0
         }
+        diagnostics.rearms += 1
         table[slot].arm = .pending
         table.schedule(slot)
     }

@@ -1,8 +1,11 @@
 #define _GNU_SOURCE
-#include "CMallocCounter.h"
+#include "CTestSupport.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t count, size_t size);
@@ -14,8 +17,32 @@ extern void *__libc_pvalloc(size_t size);
 static __thread int counting;
 static __thread uint64_t allocations;
 
+static __thread int tracing;  // inside backtrace(): do not count or trace its own allocations
+static int trace_budget = -1;   // backtraces left to print; -1 until read from the environment
+
+// With RINGPOLL_TRACE_ALLOCATIONS=n in the environment, the first n counted allocations print
+// their backtrace to stderr: the quickest way to find what a hot path allocates.
+static void trace(void) {
+    if (trace_budget < 0) {
+        const char *value = getenv("RINGPOLL_TRACE_ALLOCATIONS");
+        trace_budget = value ? atoi(value) : 0;
+    }
+    if (trace_budget == 0) return;
+    trace_budget--;
+    tracing = 1;
+    void *frames[24];
+    int depth = backtrace(frames, 24);
+    static const char banner[] = "--- counted allocation ---\n";
+    write(2, banner, sizeof banner - 1);
+    backtrace_symbols_fd(frames, depth, 2);
+    tracing = 0;
+}
+
 static inline void count_one(void) {
-    if (counting) allocations++;
+    if (counting && !tracing) {
+        allocations++;
+        trace();
+    }
 }
 
 void *malloc(size_t size) {

@@ -1,0 +1,79 @@
+import Testing
+@testable import RingPoll
+
+/// Timeouts are measured, so this suite runs alone.
+@Suite(.serialized) struct TimeoutTests {
+    private func measure(_ poll: Poll, _ timeout: Duration?) throws -> Duration {
+        var events = Events(capacity: 8)
+        let clock = ContinuousClock()
+        let start = clock.now
+        try poll.pollRetrying(&events, timeout: timeout)
+        #expect(events.isEmpty)
+        return clock.now - start
+    }
+
+    private func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
+
+    @Test(arguments: TestBackends.all)
+    func zeroTimeoutReturnsAtOnce(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        let times = try (0..<9).map { _ in try measure(poll, .zero) }
+        #expect(median(times) < .milliseconds(1), "\(times)")
+    }
+
+    @Test(arguments: TestBackends.all)
+    func oneMillisecondWaitsAboutOneMillisecond(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        let times = try (0..<9).map { _ in try measure(poll, .milliseconds(1)) }
+        #expect(times.allSatisfy { $0 >= .milliseconds(1) }, "returned early: \(times)")
+        #expect(median(times) < .milliseconds(4), "not rounded up towards 10 ms: \(times)")
+    }
+
+    @Test(arguments: TestBackends.all)
+    func subMillisecondTimeoutsAreHonoured(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        let times = try (0..<9).map { _ in try measure(poll, .microseconds(200)) }
+        #expect(times.allSatisfy { $0 >= .microseconds(200) }, "returned early: \(times)")
+        #expect(median(times) < .milliseconds(1), "rounded up to a millisecond: \(times)")
+    }
+
+    @Test(arguments: TestBackends.all)
+    func longerTimeoutIsNotCutShortByInternalWakeups(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        // Registrations from another thread wake the poller internally; it must go back to sleep.
+        let pairs = (0..<5).map { _ in SocketPair() }
+        let registry = poll.registry
+        let fds = pairs.map(\.local)
+        let registering = TestThread { () -> Bool in
+            for (index, fd) in fds.enumerated() {
+                guard waitUntil(within: .seconds(5), { registry.selector.diagnostics.isPollerAsleep }) else { return false }
+                if (try? registry.register(SourceFD(fd), token: Token(index), interests: .readable)) == nil { return false }
+            }
+            return true
+        }
+        let elapsed = try measure(poll, .milliseconds(200))
+        #expect(registering.join())
+        #expect(elapsed >= .milliseconds(200))
+    }
+
+    @Test(arguments: TestBackends.all)
+    func noTimeoutWaitsForAWake(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        let waker = try Waker(registry: poll.registry, token: Token(1))
+        let registry = poll.registry
+        let waking = TestThread { () -> Bool in
+            guard waitUntil(within: .seconds(5), { registry.selector.diagnostics.isPollerAsleep }) else { return false }
+            return (try? waker.wake()) != nil
+        }
+        var events = Events(capacity: 8)
+        try poll.pollRetrying(&events, timeout: nil)
+        #expect(waking.join())
+        #expect(events.map(\.token) == [Token(1)])
+    }
+
+    @Test(arguments: TestBackends.all)
+    func negativeTimeoutCountsAsZero(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        #expect(try measure(poll, .milliseconds(-5)) < .milliseconds(5))
+    }
+}
