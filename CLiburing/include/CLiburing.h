@@ -5,6 +5,7 @@
 #ifndef RINGPOLL_CLIBURING_H
 #define RINGPOLL_CLIBURING_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -109,6 +110,24 @@ int rp_eventfd(void);
 /// A number naming the calling thread, never reused within the process (unlike tids and
 /// pthread_t values, which are recycled once a thread exits).
 uint64_t rp_thread_serial(void);
+
+// Sockets and pipes. Unlike the calls above, these keep libc's convention (-1 and errno), so Swift
+// wraps them like any other system call.
+
+/// Linux's limit on the buffers of one readv/writev/sendmsg call (UIO_MAXIOV).
+#define RP_IOV_MAX 1024
+
+/// accept4 with SOCK_NONBLOCK | SOCK_CLOEXEC: the accepted descriptor is never blocking or
+/// inheritable, not even for an instant. `address`/`length` as for accept(2).
+int rp_accept4(int fd, void *address, uint32_t *length);
+/// pipe2 with O_NONBLOCK | O_CLOEXEC; fds[0] reads, fds[1] writes.
+int rp_pipe2(int fds[2]);
+/// write(2) that never raises SIGPIPE in the process: a write to a pipe without reader fails with
+/// EPIPE only. SIGPIPE is blocked on the calling thread for the call and a SIGPIPE it caused is
+/// consumed before the mask is restored (MSG_NOSIGNAL exists only for sockets).
+long rp_write_nosigpipe(int fd, const void *buffer, size_t length);
+/// writev(2) with the same SIGPIPE guarantee; `vectors` points at `count` struct iovec.
+long rp_writev_nosigpipe(int fd, const void *vectors, int count);
 
 #ifdef __cplusplus
 }
