@@ -209,7 +209,9 @@ struct IOUringState: ~Copyable {
         retire(slot)
         if releaseFile, ringOwner == rp_thread_serial(), !isPolling {
             // The caller closes the file next. An armed poll holds a reference to it, so cancel
-            // now, or the peer would not see the close until the next poll.
+            // now (and run the cancel's task-work), or the peer would not see the close until
+            // the next poll.
+            try queueSubmissions()
             try submitPending(flushTaskWork: true)
         } else {
             wakePollerIfAsleep()
