@@ -5,6 +5,9 @@ let package = Package(
     name: "RingPoll",
     products: [
         .library(name: "RingPoll", targets: ["RingPoll"]),
+        .executable(name: "echo-server", targets: ["EchoServer"]),
+        .executable(name: "chat-server", targets: ["ChatServer"]),
+        .executable(name: "timer-demo", targets: ["TimerDemo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -23,6 +26,11 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Examples: small programs people read first. Arguments are parsed by hand so that the
+        // package depends on swift-system alone.
+        .executableTarget(name: "EchoServer", dependencies: ["RingPoll"], path: "Examples/EchoServer"),
+        .executableTarget(name: "ChatServer", dependencies: ["RingPoll"], path: "Examples/ChatServer"),
+        .executableTarget(name: "TimerDemo", dependencies: ["RingPoll"], path: "Examples/TimerDemo"),
         // Test-only C: a malloc counter (proves hot paths allocate nothing) and a per-thread
         // seccomp filter (makes io_uring really unavailable to one thread).
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),

@@ -1,0 +1,4 @@
+import RingPoll
+
+// Placeholder until the example lands.
+print("not written yet")
