@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
         .testTarget(
             name: "RingPollTests",
-            dependencies: ["RingPoll", "CTestSupport"]
+            // The examples are built with the tests, which launch them as real processes.
+            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo"]
         ),
     ],
     swiftLanguageModes: [.v6]
