@@ -8,6 +8,7 @@ public enum Backend: Sendable, Hashable, CustomStringConvertible {
     /// epoll, as used by mio and SwiftNIO.
     case epoll
 
+    /// `automatic`, `io_uring` or `epoll`: the spelling `RINGPOLL_BACKEND` accepts.
     public var description: String {
         switch self {
         case .automatic: "automatic"

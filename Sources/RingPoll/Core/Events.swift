@@ -26,6 +26,7 @@ public struct Events: RandomAccessCollection, Sendable {
             self.storage = storage
         }
 
+        /// The next event of the poll, oldest readiness first.
         public mutating func next() -> Event? {
             guard index < storage.count else { return nil }
             index += 1
@@ -33,10 +34,14 @@ public struct Events: RandomAccessCollection, Sendable {
         }
     }
 
+    /// Iterates the events of the last poll.
     public func makeIterator() -> Iterator { Iterator(storage) }
 
+    /// Always 0.
     public var startIndex: Int { storage.startIndex }
+    /// The number of events the last poll returned.
     public var endIndex: Int { storage.endIndex }
+    /// The event at `position`, in delivery order.
     public subscript(position: Int) -> Event { storage[position] }
 
     /// Empties the collection and keeps its storage.

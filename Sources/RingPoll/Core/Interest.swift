@@ -3,8 +3,10 @@
 /// Errors and hang-ups are always reported, whatever the interest; an interest only selects which
 /// kinds of readiness wake the poll.
 public struct Interest: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    /// The interest bits; only `readable`, `writable` and `priority` are defined.
     public let rawValue: UInt8
 
+    /// An interest from its bits, as `OptionSet` requires; prefer the named members.
     public init(rawValue: UInt8) {
         self.rawValue = rawValue
     }
@@ -16,8 +18,11 @@ public struct Interest: OptionSet, Hashable, Sendable, CustomStringConvertible {
     /// Priority data (TCP out-of-band, `POLLPRI`) is available.
     public static let priority = Interest(rawValue: 1 << 2)
 
+    /// Contains `.readable`.
     public var isReadable: Bool { contains(.readable) }
+    /// Contains `.writable`.
     public var isWritable: Bool { contains(.writable) }
+    /// Contains `.priority`.
     public var isPriority: Bool { contains(.priority) }
 
     /// This interest without `other`, or `nil` when nothing would be left, since an empty

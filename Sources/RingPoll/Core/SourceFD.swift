@@ -7,18 +7,22 @@ public struct SourceFD: Source, Sendable {
     /// The borrowed descriptor.
     public let fileDescriptor: CInt
 
+    /// Borrows `fileDescriptor`; it must stay open while registered.
     public init(_ fileDescriptor: CInt) {
         self.fileDescriptor = fileDescriptor
     }
 
+    /// Checks the descriptor (`fstat`: open, pollable, which file) and registers it.
     public func register(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registry.selector.register(request(token: token, interests: interests, trigger: trigger))
     }
 
+    /// Replaces the registration of this descriptor number, which must still name the registered file.
     public func reregister(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registry.selector.reregister(request(token: token, interests: interests, trigger: trigger))
     }
 
+    /// Removes the registration of this descriptor number, even if the descriptor was closed since.
     public func deregister(_ registry: Registry) throws(Errno) {
         try registry.selector.deregister(descriptor: fileDescriptor, ownership: .borrowed, releaseFile: false)
     }

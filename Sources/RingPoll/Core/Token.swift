@@ -11,6 +11,7 @@ public struct Token: Hashable, Comparable, Sendable, CustomStringConvertible {
         self.rawValue = rawValue
     }
 
+    /// Orders by value, so tokens can be sorted or used as ordered keys.
     public static func < (lhs: Token, rhs: Token) -> Bool {
         lhs.rawValue < rhs.rawValue
     }

@@ -7,11 +7,14 @@ public final class Waker: Sendable {
     private let registry: Registry
     private let id: WakerID
 
+    /// A waker reporting `token`. Throws `Errno.badFileDescriptor` when the poll is gone.
     public init(registry: Registry, token: Token) throws(Errno) {
         self.registry = registry
         id = try registry.selector.addWaker(token: token)
     }
 
+    /// Makes a later (or the blocked) `poll` report the token as readable. Cheap when the poller
+    /// is awake: it only marks the waker ready; a sleeping poller is woken by one eventfd write.
     public func wake() throws(Errno) {
         try registry.selector.wake(id)
     }

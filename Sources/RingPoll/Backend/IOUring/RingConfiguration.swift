@@ -24,10 +24,13 @@ public struct RingConfiguration: Sendable, Hashable {
     /// Completion queue entries, at least `submissionEntries` (the kernel caps it at 65536).
     /// Overflow is survived (no completion is lost, ended polls are re-armed), but costs time.
     public var completionEntries: UInt32 = 4096
+    /// The strongest task-work mode to try.
     public var taskRunMode = TaskRunMode.deferred
 
+    /// The defaults: 512 SQEs, 4096 CQEs, `.deferred`.
     public init() {}
 
+    /// A ring of the given sizes; `Poll` throws `Errno.invalidArgument` for sizes the kernel refuses.
     public init(submissionEntries: UInt32, completionEntries: UInt32, taskRunMode: TaskRunMode = .deferred) {
         self.submissionEntries = submissionEntries
         self.completionEntries = completionEntries
