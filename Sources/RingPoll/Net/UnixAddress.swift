@@ -100,12 +100,13 @@ extension UnixAddress: NativeAddress {
     }
 
     init(native address: UnsafePointer<sockaddr>, length: socklen_t) throws(Errno) {
-        guard CInt(address.pointee.sa_family) == AF_UNIX else { throw .addressFamilyNotSupported }
+        // recvfrom reports an unbound sender with length 0, without even writing the family.
         let nameLength = min(Int(length) - Self.pathOffset, Self.capacity)
         guard nameLength > 0 else {
             self.init(kind: .unnamed)
             return
         }
+        guard CInt(address.pointee.sa_family) == AF_UNIX else { throw .addressFamilyNotSupported }
         let name = UnsafeRawBufferPointer(
             start: UnsafeRawPointer(address) + Self.pathOffset, count: nameLength)
         if name[0] == 0 {
