@@ -122,7 +122,7 @@ private func drain(_ expected: Int, _ fd: CInt, _ read: (Int) throws(Errno) -> I
             total += try read(step)
             step += 1
         } catch {
-            guard error == .wouldBlock, waits < 1000 else { throw error }
+            guard error == .wouldBlock, waits < 50 else { throw error }  // 5 s at most
             waits += 1
             var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             _ = Glibc.poll(&entry, 1, 100)
