@@ -50,6 +50,7 @@ import Testing
     func carryOverAndWakersAllocateNothing(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let sources = (0..<16).map { _ in ReadyEventFD() }
+        defer { withExtendedLifetime(sources) {} }  // descriptors must outlive the test body, also when optimized
         for (index, source) in sources.enumerated() {
             try poll.registry.register(SourceFD(source.fd), token: Token(index), interests: .readable, trigger: .level)
         }

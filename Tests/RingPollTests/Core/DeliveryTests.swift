@@ -9,6 +9,7 @@ import Testing
     func readinessPresentAtRegistrationIsReportedAtOnce(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let ready = ReadyEventFD()
+        defer { withExtendedLifetime(ready) {} }  // descriptors must outlive the test body, also when optimized
         try poll.registry.register(SourceFD(ready.fd), token: Token(5), interests: .readable)
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .zero)

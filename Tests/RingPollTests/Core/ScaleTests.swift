@@ -10,6 +10,7 @@ extension ManyDescriptorTests {
             let poll = try Poll(backend: backend)
             let count = 10_000
             let sources = (0..<count).map { _ in ReadyEventFD() }
+            defer { withExtendedLifetime(sources) {} }  // descriptors must outlive the test body, also when optimized
             for (index, source) in sources.enumerated() {
                 try poll.registry.register(SourceFD(source.fd), token: Token(index), interests: .readable)
             }
@@ -37,6 +38,7 @@ extension ManyDescriptorTests {
             let poll = try Poll(backend: backend)
             let perThread = 200, threads = 4
             let sources = (0..<(perThread * threads)).map { _ in ReadyEventFD() }
+            defer { withExtendedLifetime(sources) {} }  // descriptors must outlive the test body, also when optimized
             let registry = poll.registry
             let fds = sources.map(\.fd)
             let workers = (0..<threads).map { worker in

@@ -42,6 +42,7 @@ import Testing
         let poll = try Poll(backend: backend)
         // Registrations from another thread wake the poller internally; it must go back to sleep.
         let pairs = (0..<5).map { _ in SocketPair() }
+        defer { withExtendedLifetime(pairs) {} }  // descriptors must outlive the test body, also when optimized
         let registry = poll.registry
         let fds = pairs.map(\.local)
         let registering = TestThread { () -> Bool in

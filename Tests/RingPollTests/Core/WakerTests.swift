@@ -36,6 +36,7 @@ import Testing
     func wakersSharingAPollKeepTheirTokens(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let wakers = try (0..<3).map { try Waker(registry: poll.registry, token: Token(100 + $0)) }
+        defer { withExtendedLifetime(wakers) {} }  // a dropped waker reports nothing
         for waker in wakers { try waker.wake() }
         let seen = try pollUntil(poll) { $0.count >= 3 }
         #expect(Set(seen.map(\.token)) == [Token(100), Token(101), Token(102)])
@@ -56,6 +57,7 @@ import Testing
     func wakesFromManyThreadsAreNeverLost(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let wakers = try (0..<4).map { try Waker(registry: poll.registry, token: Token($0)) }
+        defer { withExtendedLifetime(wakers) {} }  // a dropped waker reports nothing
         let threads = wakers.map { waker in
             TestThread { () -> Bool in
                 for _ in 0..<1_000 { if (try? waker.wake()) == nil { return false } }
