@@ -82,6 +82,14 @@ int rp_ring_prep_cancel(rp_ring *r, uint64_t target, uint64_t user_data) {
     return 0;
 }
 
+int rp_ring_prep_close(rp_ring *r, int fd, uint64_t user_data) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+    if (!sqe) return -EBUSY;
+    io_uring_prep_close(sqe, fd);
+    io_uring_sqe_set_data64(sqe, user_data);
+    return 0;
+}
+
 unsigned rp_ring_sq_pending(const rp_ring *r) { return io_uring_sq_ready(&r->ring); }
 
 int rp_ring_submit(rp_ring *r) { return io_uring_submit(&r->ring); }

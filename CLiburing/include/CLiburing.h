@@ -56,6 +56,8 @@ int rp_ring_enable(rp_ring *ring);
 int rp_ring_prep_poll(rp_ring *ring, int fd, uint32_t mask, int multishot, uint64_t user_data);
 /// Queue an ASYNC_CANCEL of the request carrying `target`. Returns 0, or -EBUSY when the SQ is full.
 int rp_ring_prep_cancel(rp_ring *ring, uint64_t target, uint64_t user_data);
+/// Queue an IORING_OP_CLOSE of `fd`. Returns 0, or -EBUSY when the SQ is full.
+int rp_ring_prep_close(rp_ring *ring, int fd, uint64_t user_data);
 /// SQEs queued and not yet handed to the kernel.
 unsigned rp_ring_sq_pending(const rp_ring *ring);
 

@@ -11,9 +11,10 @@ protocol Selector: AnyObject, Sendable {
 
     func register(_ request: RegistrationRequest) throws(Errno)
     func reregister(_ request: RegistrationRequest) throws(Errno)
-    /// `releaseFile` is set by sources that close their descriptor right after: the kernel must
-    /// drop its reference to the file now, not at the next poll, so the peer sees the close.
-    func deregister(descriptor: CInt, ownership: DescriptorOwnership, releaseFile: Bool) throws(Errno)
+    func deregister(descriptor: CInt, ownership: DescriptorOwnership) throws(Errno)
+    /// Deregisters an owned descriptor and closes it, releasing the file at once (the peer sees
+    /// the close now, not at the next poll), with the fewest system calls the backend allows.
+    func closeRegistered(descriptor: CInt)
 
     func addWaker(token: Token) throws(Errno) -> WakerID
     func wake(_ waker: WakerID) throws(Errno)

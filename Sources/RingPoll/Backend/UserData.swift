@@ -7,8 +7,8 @@
 /// │ kind │ generation (30 bits)         │ slot (32 bits)               │
 /// └──────┴──────────────────────────────┴──────────────────────────────┘
 /// ```
-/// `kind` 3 is never used, so no request ever carries `UINT64_MAX`, which old kernels reserve
-/// for internal timeouts. A cancel names its target's slot and generation, so a cancel that has
+/// Kind 3 (close) always has generation and slot 0, so no request ever carries `UINT64_MAX`,
+/// which old kernels reserve for internal timeouts. A cancel names its target's slot and generation, so a cancel that has
 /// to be retried knows what it was for.
 struct UserData: Equatable {
     enum Kind: UInt64 {
@@ -18,6 +18,8 @@ struct UserData: Equatable {
         case cancel = 1
         /// The internal wake eventfd.
         case wake = 2
+        /// An IORING_OP_CLOSE of a descriptor closed by its owner (generation and slot 0).
+        case close = 3
     }
 
     var kind: Kind
@@ -43,4 +45,5 @@ struct UserData: Equatable {
     }
 
     static let wake = UserData(kind: .wake, slot: 0, generation: 0)
+    static let close = UserData(kind: .close, slot: 0, generation: 0)
 }

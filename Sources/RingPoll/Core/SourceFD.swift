@@ -24,7 +24,7 @@ public struct SourceFD: Source, Sendable {
 
     /// Removes the registration of this descriptor number, even if the descriptor was closed since.
     public func deregister(_ registry: Registry) throws(Errno) {
-        try registry.selector.deregister(descriptor: fileDescriptor, ownership: .borrowed, releaseFile: false)
+        try registry.selector.deregister(descriptor: fileDescriptor, ownership: .borrowed)
     }
 
     private func request(token: Token, interests: Interest, trigger: Trigger) -> RegistrationRequest {

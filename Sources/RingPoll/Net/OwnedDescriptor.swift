@@ -90,7 +90,7 @@ final class OwnedDescriptor: Sendable {
         try registration.withLock { current throws(Errno) in
             guard current === registry else { throw Errno.noSuchFileOrDirectory }
             try withDescriptor { descriptor throws(Errno) in
-                try registry.selector.deregister(descriptor: descriptor, ownership: .owned, releaseFile: false)
+                try registry.selector.deregister(descriptor: descriptor, ownership: .owned)
             }
             current = nil
         }
@@ -102,20 +102,21 @@ final class OwnedDescriptor: Sendable {
 
     // MARK: Closing
 
-    /// Deregisters, waits for I/O in flight on other threads, and closes. Idempotent.
+    /// Waits for I/O in flight on other threads, then deregisters and closes. Idempotent.
     func close() throws(Errno) {
         let before = usage.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
         guard before & 1 == 0 else { return }
-        registration.withLock { current in
-            // The poll may be gone already (closed selector); the descriptor is closed either way.
-            try? current?.selector.deregister(descriptor: descriptor, ownership: .owned, releaseFile: true)
-            current = nil
-        }
         // I/O calls in flight are non-blocking system calls: they end within microseconds.
         while usage.load(ordering: .acquiring) > 1 {
             sched_yield()
         }
-        if Glibc.close(descriptor) != 0, errno != EINTR {
+        let closedByBackend = registration.withLock { current -> Bool in
+            defer { current = nil }
+            guard let registry = current else { return false }
+            registry.selector.closeRegistered(descriptor: descriptor)
+            return true
+        }
+        if !closedByBackend, Glibc.close(descriptor) != 0, errno != EINTR {
             throw Errno(rawValue: errno)
         }
     }

@@ -42,4 +42,22 @@ import Testing
         var byte: UInt8 = 0
         #expect(read(pair.peer, &byte, 1) == 0, "errno \(errno): the file is still open")
     }
+
+    /// The owner thread is not polling and another thread closes the socket: that thread cannot
+    /// submit the cancel, but the peer must still see the close at once.
+    @Test(arguments: TestBackends.withRingModes)
+    func closingFromAnotherThreadWhileNobodyPollsReleasesTheConnection(target: BackendUnderTest) throws {
+        let poll = try target.makePoll()
+        let pair = SocketPair()
+        let owned = OwnedDescriptor(dup(pair.local))
+        pair.closeLocal()
+        try owned.register(poll.registry, token: Token(1), interests: [.readable, .writable], trigger: .edge)
+        var events = Events(capacity: 8)
+        try poll.pollRetrying(&events, timeout: .seconds(1))  // armed; nobody polls from here on
+        #expect(TestThread { (try? owned.close()) != nil }.join())
+        var probe = pollfd(fd: pair.peer, events: Int16(POLLIN), revents: 0)
+        #expect(Glibc.poll(&probe, 1, 300) == 1, "the peer saw no close within 300 ms")
+        var byte: UInt8 = 0
+        #expect(read(pair.peer, &byte, 1) == 0)
+    }
 }

@@ -23,9 +23,15 @@ final class EpollSelector: Selector, @unchecked Sendable {
         try state.withLock { state throws(Errno) in try state.reregister(request) }
     }
 
-    func deregister(descriptor: CInt, ownership: DescriptorOwnership, releaseFile: Bool) throws(Errno) {
-        // epoll holds no reference to the file: closing it releases it whatever we do here.
+    func deregister(descriptor: CInt, ownership: DescriptorOwnership) throws(Errno) {
         try state.withLock { state throws(Errno) in try state.deregister(descriptor: descriptor) }
+    }
+
+    func closeRegistered(descriptor: CInt) {
+        // No EPOLL_CTL_DEL: closing the file removes it from epoll. Should the file live on
+        // through a duplicate, its events carry a retired generation and are dropped.
+        state.withLock { $0.forget(descriptor: descriptor) }
+        Glibc.close(descriptor)
     }
 
     func addWaker(token: Token) throws(Errno) -> WakerID {
@@ -181,6 +187,11 @@ struct EpollState: ~Copyable {
     }
 
     var isAsleep: Bool { isSleeping }
+
+    /// Drops the registration of a descriptor that is about to be closed.
+    mutating func forget(descriptor: CInt) {
+        if let slot = table.slot(forDescriptor: descriptor) { table.remove(slot) }
+    }
 
     mutating func wakePollerIfAsleep() {
         guard isSleeping, !wakeSignalled else { return }

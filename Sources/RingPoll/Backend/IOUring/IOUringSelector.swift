@@ -25,10 +25,19 @@ final class IOUringSelector: Selector, @unchecked Sendable {
         try state.withLock { state throws(Errno) in try state.reregister(request) }
     }
 
-    func deregister(descriptor: CInt, ownership: DescriptorOwnership, releaseFile: Bool) throws(Errno) {
-        try state.withLock { state throws(Errno) in
-            try state.deregister(descriptor: descriptor, releaseFile: releaseFile)
-        }
+    func deregister(descriptor: CInt, ownership: DescriptorOwnership) throws(Errno) {
+        try state.withLock { state throws(Errno) in try state.deregister(descriptor: descriptor) }
+    }
+
+    func closeRegistered(descriptor: CInt) {
+        let closed = state.withLock { $0.cancelAndClose(descriptor: descriptor) }
+        guard !closed else { return }
+        // Another thread cannot submit the cancel (the ring has one submitter), and the poller may
+        // not be polling, so the armed poll may keep the file open for a while. Shutting a socket
+        // down acts on the connection, not the descriptor: the peer sees the close now anyway.
+        // (Not a socket: ENOTSOCK, and a pipe's reader sees EOF once the poller cancels.)
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
     }
 
     func addWaker(token: Token) throws(Errno) -> WakerID {
@@ -203,18 +212,32 @@ struct IOUringState: ~Copyable {
         wakePollerIfAsleep()
     }
 
-    mutating func deregister(descriptor: CInt, releaseFile: Bool) throws(Errno) {
+    mutating func deregister(descriptor: CInt) throws(Errno) {
         guard !isClosed else { throw .badFileDescriptor }
         guard let slot = table.slot(forDescriptor: descriptor) else { throw .noSuchFileOrDirectory }
         retire(slot)
-        if releaseFile, ringOwner == rp_thread_serial(), !isPolling {
-            // The caller closes the file next. An armed poll holds a reference to it, so cancel
-            // now (and run the cancel's task-work), or the peer would not see the close until
-            // the next poll.
-            try queueSubmissions()
-            try submitPending(flushTaskWork: true)
-        } else {
+        wakePollerIfAsleep()
+    }
+
+    /// Deregisters `descriptor` and, on the ring's own thread, closes it with IORING_OP_CLOSE in
+    /// the same `io_uring_enter` that submits the cancel: one system call, like epoll's close(2).
+    /// An armed poll holds a reference to the file, so without the cancel the peer would not see
+    /// the close until the next poll. Returns false when the caller must close(2) it: from
+    /// another thread, which cannot touch the ring, the sleeping poller is woken to cancel.
+    mutating func cancelAndClose(descriptor: CInt) -> Bool {
+        if !isClosed, let slot = table.slot(forDescriptor: descriptor) { retire(slot) }
+        guard !isClosed, ringOwner == rp_thread_serial(), !isPolling else {
             wakePollerIfAsleep()
+            return false
+        }
+        do throws(Errno) {
+            try queueSubmissions()
+            try prepare { ring in rp_ring_prep_close(ring, descriptor, UserData.close.rawValue) }
+            try submitPending(flushTaskWork: true)
+            return true
+        } catch {
+            // The ring refused; the cancel goes out with the next poll, the close now.
+            return false
         }
     }
 
@@ -385,6 +408,8 @@ struct IOUringState: ~Copyable {
         case .wake:
             // Internal only: it woke the wait, which was its whole purpose.
             if !hasMore { wakeNeedsArm = true }
+        case .close:
+            break  // the descriptor is gone either way; close(2) would not report more
         case .cancel:
             // -EALREADY: the target was busy and survives; try again. -ENOENT: it already ended.
             if completion.res == -EALREADY {
