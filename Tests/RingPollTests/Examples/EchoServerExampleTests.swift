@@ -1,0 +1,94 @@
+import Glibc
+import Testing
+@testable import RingPoll
+
+/// Runs Examples/EchoServer as a real process and talks to it over loopback.
+@Suite struct EchoServerExampleTests {
+    /// 100 connections at once, 10 round trips each: every echo comes back intact, on each backend.
+    @Test(arguments: TestBackends.all)
+    func answersAThousandRoundTripsOnAHundredConnections(backend: Backend) throws {
+        let server = try ExampleProcess("echo-server", ["--port", "0", "--backend", "\(backend)"])
+        let banner = try server.readLine()
+        #expect(banner.hasSuffix("(\(backend))"), "\(banner)")
+        let address = try SocketAddress(String(banner.split(separator: " ")[3]))
+
+        let poll = try Poll(backend: backend)
+        let clients = try (0..<100).map { _ in try EchoClient(connectingTo: address) }
+        for (index, client) in clients.enumerated() {
+            try poll.registry.register(client.stream, token: Token(index), interests: [.readable, .writable])
+        }
+        var events = Events(capacity: 128)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while !clients.allSatisfy(\.isDone), clock.now < deadline {
+            try poll.pollRetrying(&events, timeout: .milliseconds(200))
+            for event in events { try clients[event.token.rawValue].advance() }
+        }
+        #expect(clients.map(\.completedRoundTrips).reduce(0, +) == 1_000)
+        #expect(clients.allSatisfy { $0.mismatches == 0 })
+
+        #expect(try server.stop(with: SIGTERM) == 0, "the server exits cleanly on SIGTERM")
+    }
+
+    @Test func refusesBadArguments() throws {
+        let server = try ExampleProcess("echo-server", ["--port", "not-a-port"])
+        var status: Int32 = 0
+        waitpid(server.pid, &status, 0)
+        #expect(status >> 8 == 2)
+    }
+}
+
+/// A client that sends a 64-byte message naming itself and the round, waits for the echo,
+/// checks it, and repeats.
+private final class EchoClient {
+    let stream: TCPStream
+    private(set) var completedRoundTrips = 0
+    private(set) var mismatches = 0
+    private var expected: [UInt8] = []
+    private var received: [UInt8] = []
+    private static let roundTrips = 10
+
+    var isDone: Bool { completedRoundTrips == EchoClient.roundTrips }
+
+    init(connectingTo address: SocketAddress) throws {
+        stream = try TCPStream.connect(to: address)
+    }
+
+    func advance() throws {
+        if expected.isEmpty, !isDone { try send() }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while !expected.isEmpty {
+            guard let count = try readUnlessWouldBlock(into: &buffer) else { return }
+            guard count > 0 else { throw ExampleError.timedOut("server closed the connection") }
+            received.append(contentsOf: buffer[..<count])
+            guard received.count >= expected.count else { continue }
+            if received != expected { mismatches += 1 }
+            completedRoundTrips += 1
+            received.removeAll()
+            expected.removeAll()
+            if !isDone { try send() }
+        }
+    }
+
+    private func readUnlessWouldBlock(into buffer: inout [UInt8]) throws(Errno) -> Int? {
+        do {
+            return try stream.read(into: &buffer)
+        } catch {
+            guard error == .wouldBlock else { throw error }
+            return nil
+        }
+    }
+
+    private func send() throws {
+        let text = "client \(ObjectIdentifier(self).hashValue) round \(completedRoundTrips) "
+        expected = Array(text.utf8.prefix(64)) + [UInt8](repeating: UInt8(ascii: "."), count: max(0, 64 - text.utf8.count))
+        // The connection may still be in progress: then the first writable event sends.
+        do throws(Errno) {
+            let written = try stream.write(expected)
+            precondition(written == expected.count, "64 bytes fit in an empty socket buffer")
+        } catch {
+            guard error == .wouldBlock || error == .socketNotConnected else { throw error }
+            expected.removeAll()
+        }
+    }
+}
