@@ -258,7 +258,7 @@ enum Mio {
     /// at most `limit` in all) whenever the socket would block.
     static func writeAll(
         _ data: [UInt8], to fd: CInt, within limit: Duration = .seconds(10),
-        _ write: (UnsafeRawBufferPointer) throws(Errno) -> Int
+        _ write: (UnsafeRawBufferPointer) throws -> Int
     ) throws(Errno) {
         var offset = 0
         let clock = ContinuousClock()
@@ -268,10 +268,23 @@ enum Mio {
             guard left > .zero else { throw .timedOut }
             let written = try retrying(fd, POLLOUT, within: left) { () throws(Errno) -> Int in
                 try withBytes(of: data) { bytes throws(Errno) in
-                    try write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    try typed { try write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
                 }
             }
             offset += written
+        }
+    }
+
+    /// Runs an untyped-throwing closure (Swift infers `any Error` for closures that are not
+    /// annotated) where a `throws(Errno)` one is needed. RingPoll only throws `Errno`.
+    static func typed<T>(_ body: () throws -> T) throws(Errno) -> T {
+        do {
+            return try body()
+        } catch let error as Errno {
+            throw error
+        } catch {
+            Issue.record("unexpected error type: \(error)")
+            throw .ioError
         }
     }
 
