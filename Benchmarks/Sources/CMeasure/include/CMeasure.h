@@ -1,0 +1,57 @@
+// Measuring helpers shared by ringpoll-bench, its load process and the package-benchmark suite:
+// clocks, per-thread CPU time, system-call counting and a latency histogram.
+#ifndef RINGPOLL_BENCH_CMEASURE_H
+#define RINGPOLL_BENCH_CMEASURE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// CLOCK_MONOTONIC in nanoseconds.
+uint64_t rpm_now_ns(void);
+/// The calling thread's kernel thread id.
+pid_t rpm_gettid(void);
+/// Makes the calling thread's short sleeps precise (timer slack 1 µs instead of 50 µs).
+void rpm_lower_timer_slack(void);
+/// CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID).
+uint64_t rpm_self_cpu_ns(void);
+/// CPU time thread `tid` of this process has used, in nanoseconds, from
+/// /proc/self/task/<tid>/schedstat (time on CPU, user and kernel). 0 when it cannot be read.
+uint64_t rpm_thread_cpu_ns(pid_t tid);
+
+/// The perf tracepoint id of raw_syscalls:sys_enter, or -errno. Looks in the usual tracefs
+/// mounts first; when none is mounted, mounts tracefs on a private temporary folder, reads the id
+/// and unmounts again (needs CAP_SYS_ADMIN). `reason` (may be NULL) receives a sentence on failure.
+int rpm_syscall_tracepoint_id(char *reason, int reason_size);
+/// A counter of system calls entered by thread `tid` (0: the calling thread), created stopped.
+/// Returns the counter's descriptor, or -errno.
+int rpm_syscall_counter_open(int tracepoint_id, pid_t tid);
+/// Resets and starts, or stops, a counter.
+void rpm_counter_start(int fd);
+void rpm_counter_stop(int fd);
+/// The count so far, or UINT64_MAX when it cannot be read.
+uint64_t rpm_counter_read(int fd);
+
+/// A log-linear histogram of nanosecond values: exact below 32, then 32 buckets per power of
+/// two (a relative error under 3.2%). Not thread-safe; one per recording thread.
+enum { RPM_HIST_BUCKETS = 32 + 59 * 32 };
+typedef struct {
+    uint64_t count;
+    uint64_t buckets[RPM_HIST_BUCKETS];
+} rpm_histogram;
+
+void rpm_hist_reset(rpm_histogram *h);
+void rpm_hist_record(rpm_histogram *h, uint64_t value);
+/// The value at `percentile` (0...100): the middle of its bucket; 0 for an empty histogram.
+uint64_t rpm_hist_percentile(const rpm_histogram *h, double percentile);
+/// Adds every sample of `other` to `h`.
+void rpm_hist_merge(rpm_histogram *h, const rpm_histogram *other);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
