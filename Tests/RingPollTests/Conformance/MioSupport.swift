@@ -436,6 +436,13 @@ enum MioStd {
         return fd
     }
 
+    /// getsockname(2) on a raw descriptor, for the `raw_fd` tests.
+    static func localAddress<Address: NativeAddress>(_ fd: CInt, as _: Address.Type = Address.self) throws(Errno) -> Address {
+        let (result, address) = try Address.receiving { pointer, length throws(Errno) in getsockname(fd, pointer, length) }
+        guard result == 0 else { throw Errno(rawValue: errno) }
+        return address
+    }
+
     /// `std::net::TcpStream::connect`: returns once connected.
     static func tcpConnect(_ address: SocketAddress) throws(Errno) -> CInt {
         let fd = try socket(address.family, Int32(SOCK_STREAM.rawValue))

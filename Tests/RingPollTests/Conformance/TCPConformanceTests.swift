@@ -486,19 +486,18 @@ import Testing
         #expect(events.count == 1)
         #expect(events.first?.token == Token(1))
 
-        var accepted: TCPStream? = try listener.accept().0
-        try test.registry.register(accepted!, token: Token(2), interests: .writable)
+        let accepted = try listener.accept().0
+        try test.registry.register(accepted, token: Token(2), interests: .writable)
 
         events = try test.pollUntilNotEmpty()
         #expect(events.count == 1)
         #expect(events.first?.token == Token(2))
 
-        let writer = accepted!
-        try Mio.writeAll([1, 2, 3, 4], to: writer.fileDescriptor) { try writer.write($0) }
+        try Mio.writeAll([1, 2, 3, 4], to: accepted.fileDescriptor) { try accepted.write($0) }
         if drop {
-            accepted = nil
+            try accepted.close()  // mio: drop(s2); closing deregisters too
         } else {
-            try test.registry.deregister(writer)
+            try test.registry.deregister(accepted)
         }
 
         try test.registry.reregister(stream, token: Token(3), interests: .readable)
