@@ -265,6 +265,7 @@ import Testing
         try test.registry.reregister(socket, token: Self.id1, interests: .readable)
         try test.registry.reregister(socket, token: Self.id2, interests: .writable)
         try test.expectEvents([MioExpectEvent(Self.id2, .writable)])
+        withExtendedLifetime(socket) {}
     }
 
     /// mio (debug only): a second `register` fails. Contract: `Errno.fileExists`.

@@ -107,7 +107,7 @@ import Testing
 
         let events = try test.pollOnce(timeout: .milliseconds(200))
         #expect(events.isEmpty, "unexpected events: \(events)")
-        withExtendedLifetime(stream) {}
+        withExtendedLifetime((listener, stream)) {}
     }
 
     /// mio (debug only): registering with a second poll fails. Contract: `Errno.fileExists`.
@@ -144,6 +144,7 @@ import Testing
         #expect(seen.contains { $0.token == Token(1) && $0.isWritable })
         try poll2.pollRetrying(&events, timeout: .zero)
         #expect(events.isEmpty)
+        withExtendedLifetime((listener, stream)) {}
     }
 
     /// mio (debug only): the same for a UDP socket. Contract: `Errno.fileExists`.
@@ -162,6 +163,7 @@ import Testing
         // Contract, beyond mio: the other poll cannot remove it; the first still reports it.
         Mio.assertError(.noSuchFileOrDirectory) { try poll2.registry.deregister(socket) }
         try pollFor(Token(0), in: poll1)
+        withExtendedLifetime(socket) {}
     }
 
     @Test("registering::registering_after_deregistering", arguments: TestBackends.all)
@@ -175,5 +177,6 @@ import Testing
 
         let events = try test.pollOnce(timeout: .milliseconds(100))
         #expect(events.isEmpty)
+        withExtendedLifetime(server) {}
     }
 }

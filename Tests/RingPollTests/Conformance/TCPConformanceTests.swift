@@ -106,6 +106,7 @@ import Testing
         try test.eventLoop(check)
         #expect(hit == 2)
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     private static let bulkSize = 16 * 1024 * 1024
@@ -217,6 +218,7 @@ import Testing
             }
             return event.token == Token(2)
         }
+        withExtendedLifetime(stream) {}
     }
 
     @Test("tcp::listen_then_close", arguments: TestBackends.all)
@@ -433,6 +435,7 @@ import Testing
         // POLLRDHUP).
         try socket.shutdown(.write)
         try wait(test, \.isReadable, expectReadClosed: true)
+        withExtendedLifetime(client) {}
     }
 
     @Test("tcp::local_addr_ready", arguments: TestBackends.all)

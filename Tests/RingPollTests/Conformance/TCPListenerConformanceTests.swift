@@ -116,6 +116,7 @@ import Testing
         let listener = try TCPListener.bind(Mio.anyLocalAddress)
         try test.registry.register(listener, token: Self.id1, interests: .readable)
         try test.expectNoEvents()
+        withExtendedLifetime(listener) {}
     }
 
     @Test("tcp_listener::reregister", arguments: TestBackends.all)

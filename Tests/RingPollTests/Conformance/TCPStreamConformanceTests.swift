@@ -311,6 +311,7 @@ import Testing
 
         #expect(barrier.wait())
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test(
@@ -331,6 +332,7 @@ import Testing
 
         #expect(barrier.wait())
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("tcp_stream::tcp_shutdown_server_write_close_event", arguments: TestBackends.all)
@@ -348,6 +350,7 @@ import Testing
 
         #expect(barrier.wait())
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("tcp_stream::tcp_reset_close_event", arguments: TestBackends.all)
@@ -382,6 +385,7 @@ import Testing
             }
         }
         #expect(quiet, "events kept coming after the reset")
+        withExtendedLifetime(stream) {}
     }
 
     @Test("tcp_stream::tcp_shutdown_client_both_close_event", arguments: TestBackends.all)
@@ -399,6 +403,7 @@ import Testing
 
         #expect(barrier.wait())
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("tcp_stream::hup_event_on_disconnect", arguments: TestBackends.all)
@@ -442,6 +447,7 @@ import Testing
         }
         #expect(sent == Self.data1.count)
         try test.expectEvents([MioExpectEvent(Token(0), [.readable, .priority])])
+        withExtendedLifetime((client, stream)) {}
     }
 
     /// mio's peek tests start with a `std` pair: a blocking connect, adopted, and the accepted

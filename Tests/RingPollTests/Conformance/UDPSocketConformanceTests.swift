@@ -440,6 +440,7 @@ import Testing
         let socket = try UDPSocket.bind(Mio.anyLocalAddress)
         try test.registry.register(socket, token: Self.id1, interests: .readable)
         try test.expectNoEvents()
+        withExtendedLifetime(socket) {}
     }
 
     @Test("udp_socket::udp_socket_reregister", arguments: TestBackends.all)
@@ -586,6 +587,7 @@ import Testing
 
         let events = try test.pollOnce(timeout: .seconds(5))
         #expect(!events.contains { $0.isReadable && $0.token == Self.listener }, "expected no packet but got one")
+        withExtendedLifetime((tx, rx, outside)) {}
     }
 
     /// Joins two multicast groups, then checks ordinary delivery still works and the sender's

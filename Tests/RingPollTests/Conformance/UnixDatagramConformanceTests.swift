@@ -149,6 +149,7 @@ import Testing
         Mio.assertError(.brokenPipe) { try datagram1.send(Self.data2) }
 
         #expect(datagram1.takeError() == nil)
+        withExtendedLifetime(datagram2) {}
     }
 
     @Test("unix_datagram::unix_datagram_register", arguments: TestBackends.all)
@@ -160,6 +161,7 @@ import Testing
         let datagram = try UnixDatagram.bind(UnixAddress(path: path))
         try test.registry.register(datagram, token: Self.token1, interests: .readable)
         try test.expectNoEvents()
+        withExtendedLifetime(datagram) {}
     }
 
     @Test("unix_datagram::unix_datagram_reregister", arguments: TestBackends.all)
@@ -176,6 +178,7 @@ import Testing
         try datagram2.connect(to: UnixAddress(path: path1))
         try test.registry.reregister(datagram1, token: Self.token1, interests: .writable)
         try test.expectEvents([MioExpectEvent(Self.token1, .writable)])
+        withExtendedLifetime((datagram1, datagram2)) {}
     }
 
     @Test("unix_datagram::unix_datagram_deregister", arguments: TestBackends.all)
@@ -192,6 +195,7 @@ import Testing
         try datagram2.connect(to: UnixAddress(path: path1))
         try test.registry.deregister(datagram1)
         try test.expectNoEvents()
+        withExtendedLifetime((datagram1, datagram2)) {}
     }
 
     private func smokeTestUnconnected(_ backend: Backend, _ datagram1: UnixDatagram, _ datagram2: UnixDatagram) throws {

@@ -67,6 +67,7 @@ import Testing
         let listener = try UnixListener.bind(UnixAddress(path: path))
         try test.registry.register(listener, token: Self.token1, interests: .readable)
         try test.expectNoEvents()
+        withExtendedLifetime(listener) {}
     }
 
     @Test("unix_listener::unix_listener_reregister", arguments: TestBackends.all)

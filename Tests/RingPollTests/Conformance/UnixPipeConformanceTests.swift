@@ -68,6 +68,7 @@ import Testing
 
         try expectOneClosedEvent(test, Self.receiver, read: true)
         thread.join()
+        withExtendedLifetime(receiver) {}
     }
 
     @Test("unix_pipe::event_when_receiver_is_dropped", arguments: TestBackends.all)
@@ -90,6 +91,7 @@ import Testing
 
         try expectOneClosedEvent(test, Self.sender, read: false)
         thread.join()
+        withExtendedLifetime(sender) {}
     }
 
     @Test("unix_pipe::from_child_process_io", arguments: TestBackends.all)

@@ -60,6 +60,7 @@ import Testing
         try test.expectEvents([MioExpectEvent(Self.token1, .readable)])
 
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("unix_stream::unix_stream_connect_addr", arguments: TestBackends.all)
@@ -86,6 +87,7 @@ import Testing
         try test.expectEvents([MioExpectEvent(Self.token1, .readable)])
 
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("unix_stream::unix_stream_from_std", arguments: TestBackends.all)
@@ -213,6 +215,7 @@ import Testing
 
         #expect(barrier.wait())
         thread.join()
+        withExtendedLifetime(stream) {}
     }
 
     @Test("unix_stream::unix_stream_register", arguments: TestBackends.all)
