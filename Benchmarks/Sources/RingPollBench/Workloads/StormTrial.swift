@@ -34,7 +34,7 @@ final class StormSockets {
 /// One storm trial on the calling thread: register every socket, poll without waiting,
 /// deregister every socket, poll again; repeated until the duration has passed. One operation
 /// is one register+deregister pair.
-func runStormTrial(_ implementation: Implementation, sockets: StormSockets, plan: TrialPlan,
+func runStormTrial(_ implementation: Implementation, sockets: StormSockets, count: Int, plan: TrialPlan,
                    counting: SyscallCounting) throws(BenchError) -> TrialResult {
     let duration = UInt64(plan.durationMilliseconds) * 1_000_000
     let counters = plan.countsSyscalls ? counting.start(threads: [0]) : nil
@@ -43,11 +43,11 @@ func runStormTrial(_ implementation: Implementation, sockets: StormSockets, plan
     let pairs: Int64
     switch implementation {
     case .cEpoll:
-        pairs = rl_epoll_storm(sockets.descriptors.baseAddress, Int32(sockets.count), duration)
+        pairs = rl_epoll_storm(sockets.descriptors.baseAddress, Int32(count), duration)
     case .cIOUring:
-        pairs = rl_uring_storm(sockets.descriptors.baseAddress, Int32(sockets.count), duration)
+        pairs = rl_uring_storm(sockets.descriptors.baseAddress, Int32(count), duration)
     case .ringPollIOUring, .ringPollEpoll:
-        pairs = try ringPollStorm(implementation.ringPollBackend!, sockets.streams, duration: duration)
+        pairs = try ringPollStorm(implementation.ringPollBackend!, sockets.streams[..<count], duration: duration)
     case .swiftNIO:
         throw BenchError("SwiftNIO has no registration API to storm")
     }
@@ -60,7 +60,7 @@ func runStormTrial(_ implementation: Implementation, sockets: StormSockets, plan
 }
 
 /// The storm as a RingPoll user writes it.
-private func ringPollStorm(_ backend: Backend, _ streams: [UnixStream], duration: UInt64) throws(BenchError) -> Int64 {
+private func ringPollStorm(_ backend: Backend, _ streams: ArraySlice<UnixStream>, duration: UInt64) throws(BenchError) -> Int64 {
     do throws(Errno) {
         let poll = try Poll(backend: backend)
         var events = Events(capacity: 64)
