@@ -12,7 +12,8 @@
 //   (the backend's diagnostics) instead of sleeping 200 ms.
 // - mio's debug-only misuse tests (`double_register_different_token`,
 //   `reregister_without_register`, `deregister_without_register`) are ordinary tests of the
-//   contract's errors: `Errno.fileExists` and `Errno.noSuchFileOrDirectory`.
+//   contract's errors: `Errno.fileExists` and `Errno.noSuchFileOrDirectory`. One test mio lacks,
+//   marked "(contract)", adds the third rule: a closed descriptor gives `Errno.badFileDescriptor`.
 // - `poll_registration`: RingPoll's `Source` hooks also receive the trigger, and take the source
 //   by value, so the recording source is a class. `poll_erroneous_registration`: with typed
 //   throws the hooks' errors are `Errno`s, so each hook throws a different one and the test checks
@@ -326,6 +327,19 @@ import Testing
         let poll = try Poll(backend: backend)
         let listener = try TCPListener.bind(Mio.anyLocalAddress)
         Mio.assertError(.noSuchFileOrDirectory) { try poll.registry.deregister(listener) }
+    }
+
+    /// Contract, next to mio's debug-only misuse tests (mio has no such test): a source whose
+    /// descriptor is not open is refused with `Errno.badFileDescriptor`.
+    @Test("poll::(contract) register_closed_descriptor", arguments: TestBackends.all)
+    func registerClosedDescriptor(backend: Backend) throws {
+        let poll = try Poll(backend: backend)
+        let listener = try TCPListener.bind(Mio.anyLocalAddress)
+        try listener.close()
+        Mio.assertError(.badFileDescriptor) { try poll.registry.register(listener, token: Self.id1, interests: .readable) }
+        Mio.assertError(.badFileDescriptor) {
+            try poll.registry.register(SourceFD(closedDescriptorNumber()), token: Self.id2, interests: .readable)
+        }
     }
 
     /// Records every hook call (mio's `TestEventSource`).

@@ -8,6 +8,8 @@
 //   O_NONBLOCK (mio needs `set_nonblocking(true)`).
 // - `udp_socket_raw_fd`: RingPoll has no `into_raw_fd`; the port checks that an adopted raw socket
 //   keeps its descriptor number and address.
+// - `empty_datagram` also checks the contract's rule for empty receive buffers
+//   (`Errno.invalidArgument`, where mio's `recv_from` would return Ok(0)).
 // - `unconnected_udp_socket_connected_methods` compares the error text "address required"; the
 //   contract's error is `Errno.addressRequired` (EDESTADDRREQ).
 // - `connected_udp_socket_unconnected_methods` asserts nothing about `send_to` on a connected
@@ -52,6 +54,13 @@ import Testing
         Mio.checkedWrite([]) { try s1.send($0, to: target) }
 
         try test.expectEvents([MioExpectEvent(Self.id2, .readable)])
+
+        // Contract, where mio would return Ok(0): receiving into an empty buffer throws
+        // `Errno.invalidArgument` (a 0 could not be told from the empty datagram) and leaves the
+        // datagram queued.
+        var noRoom: [UInt8] = []
+        Mio.assertError(.invalidArgument) { try s2.receiveFrom(into: &noRoom) }
+
         let source = try s1.localAddress()
         Mio.expectReadFrom([], source: source, bufferSize: 10) { try s2.receiveFrom(into: &$0) }
     }
