@@ -3,7 +3,7 @@ struct Settings: Sendable {
     var quick = false
     var json = false
     /// Timed rounds per cell; every implementation runs once per round, interleaved.
-    var rounds = 3
+    var rounds = 4
     var plan = TrialPlan(warmupMilliseconds: 200, durationMilliseconds: 1_000, countsSyscalls: false)
     /// The first, untimed trial of every cell: warms up and counts system calls.
     var countingPlan = TrialPlan(warmupMilliseconds: 200, durationMilliseconds: 300, countsSyscalls: true)
@@ -15,7 +15,7 @@ struct Settings: Sendable {
         usage: ringpoll-bench [--quick] [--json] [--rounds N] [--seconds S] [--only LIST]
           --quick       2 rounds of 0.25 s per cell (under a minute)
           --json        print the results as JSON instead of the table
-          --rounds N    timed rounds per cell (default 3)
+          --rounds N    timed rounds per cell (default 4)
           --seconds S   length of one timed trial (default 1.0)
           --only LIST   comma-separated workloads: \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ","))
           --impls LIST  comma-separated implementations: \(Implementation.allCases.map(\.rawValue).joined(separator: ","))
