@@ -12,17 +12,6 @@
 extern "C" {
 #endif
 
-// Poll bits as the kernel reports them (identical values for poll(2) and epoll).
-#define RP_POLLIN 0x001u
-#define RP_POLLPRI 0x002u
-#define RP_POLLOUT 0x004u
-#define RP_POLLERR 0x008u
-#define RP_POLLHUP 0x010u
-#define RP_POLLNVAL 0x020u
-#define RP_POLLRDHUP 0x2000u
-#define RP_EPOLLONESHOT (1u << 30)
-#define RP_EPOLLET (1u << 31)
-
 /// How task-work is run by a ring, strongest first. A ring is created with the strongest mode the
 /// kernel accepts that is not above the requested ceiling.
 typedef enum {

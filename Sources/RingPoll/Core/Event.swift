@@ -6,30 +6,37 @@ public struct Event: Sendable, Equatable, CustomStringConvertible {
     /// The token of the registration this event is for.
     public let token: Token
     /// Normalized poll bits (`PollBits.reported`).
-    let bits: UInt32
+    @usableFromInline let bits: UInt32
 
     init(token: Token, bits: UInt32) {
         self.token = token
         self.bits = PollBits.normalized(bits)
     }
 
-    private func has(_ mask: UInt32) -> Bool { bits & mask != 0 }
+    @inlinable
+    func has(_ mask: UInt32) -> Bool { bits & mask != 0 }
 
     /// Data (or a connection, or end of stream) can be read.
+    @inlinable
     public var isReadable: Bool { has(PollBits.input | PollBits.priority) }
     /// Data can be written.
+    @inlinable
     public var isWritable: Bool { has(PollBits.output) }
     /// The source has a pending error (`takeError()` on RingPoll sockets reads it).
+    @inlinable
     public var isError: Bool { has(PollBits.error) }
     /// The peer closed its writing side, or the whole connection is gone.
+    @inlinable
     public var isReadClosed: Bool {
         has(PollBits.hangUp) || (has(PollBits.input) && has(PollBits.readHangUp))
     }
     /// Writing can no longer succeed: the connection is gone or failed.
+    @inlinable
     public var isWriteClosed: Bool {
         has(PollBits.hangUp) || (has(PollBits.output) && has(PollBits.error)) || bits == PollBits.error
     }
     /// Priority (out-of-band) data is available.
+    @inlinable
     public var isPriority: Bool { has(PollBits.priority) }
 
     /// For example `Event(Token(3): READABLE | READ_CLOSED)`.

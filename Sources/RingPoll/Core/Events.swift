@@ -3,56 +3,96 @@
 /// `poll` clears it first and fills at most `capacity` events; readiness beyond that is kept and
 /// returned by the next call, which then does not block.
 public struct Events: RandomAccessCollection, Sendable {
-    private var storage: ContiguousArray<Event>
-
-    /// The most events one `poll` call returns. A capacity of 0 makes `poll` throw
-    /// `Errno.invalidArgument`, as `epoll_wait` does for `maxevents` 0.
-    public let capacity: Int
+    @usableFromInline
+    var buffer: EventBuffer
 
     /// Reserves room for `capacity` events up front so that polling never allocates.
     public init(capacity: Int) {
-        self.capacity = Swift.max(0, capacity)
-        storage = []
-        storage.reserveCapacity(self.capacity)
+        buffer = EventBuffer(capacity: Swift.max(0, capacity))
     }
 
-    /// Iterates without the collection's read coroutine, whose frame an unoptimized build would
-    /// allocate per element.
-    public struct Iterator: IteratorProtocol {
-        private let storage: ContiguousArray<Event>
-        private var index = 0
+    /// The most events one `poll` call returns. A capacity of 0 makes `poll` throw
+    /// `Errno.invalidArgument`, as `epoll_wait` does for `maxevents` 0.
+    public var capacity: Int { buffer.capacity }
 
-        init(_ storage: ContiguousArray<Event>) {
-            self.storage = storage
+    /// Iterates without the collection's read coroutine (whose frame an unoptimized build would
+    /// allocate per element) and inlines into the caller's loop.
+    public struct Iterator: IteratorProtocol {
+        @usableFromInline let buffer: EventBuffer
+        @usableFromInline var index = 0
+
+        @inlinable
+        init(_ buffer: EventBuffer) {
+            self.buffer = buffer
         }
 
         /// The next event of the poll, oldest readiness first.
+        @inlinable
         public mutating func next() -> Event? {
-            guard index < storage.count else { return nil }
+            guard index < buffer.count else { return nil }
             index += 1
-            return storage[index - 1]
+            return buffer.base[index - 1]
         }
     }
 
     /// Iterates the events of the last poll.
-    public func makeIterator() -> Iterator { Iterator(storage) }
+    @inlinable
+    public func makeIterator() -> Iterator { Iterator(buffer) }
 
     /// Always 0.
-    public var startIndex: Int { storage.startIndex }
+    @inlinable
+    public var startIndex: Int { 0 }
+
     /// The number of events the last poll returned.
-    public var endIndex: Int { storage.endIndex }
+    @inlinable
+    public var endIndex: Int { buffer.count }
+
     /// The event at `position`, in delivery order.
-    public subscript(position: Int) -> Event { storage[position] }
+    @inlinable
+    public subscript(position: Int) -> Event {
+        precondition(position >= 0 && position < buffer.count, "Events index out of range")
+        return buffer.base[position]
+    }
 
     /// Empties the collection and keeps its storage.
     public mutating func removeAll() {
-        storage.removeAll(keepingCapacity: true)
+        prepareForFilling()
+    }
+
+    /// Makes the storage this value's own (a copy of `Events` shares it until written) and
+    /// empty. The poll calls it once; then `append` needs no check per event.
+    mutating func prepareForFilling() {
+        if !isKnownUniquelyReferenced(&buffer) {
+            buffer = EventBuffer(capacity: buffer.capacity)
+        }
+        buffer.count = 0
     }
 
     /// Room left before `capacity` is reached.
-    var remainingCapacity: Int { capacity - storage.count }
+    var remainingCapacity: Int { buffer.capacity - buffer.count }
 
-    mutating func append(_ event: Event) {
-        storage.append(event)
+    /// Adds an event; only after `prepareForFilling`, and only while there is room.
+    func append(_ event: Event) {
+        assert(buffer.count < buffer.capacity)
+        buffer.base[buffer.count] = event
+        buffer.count += 1
+    }
+}
+
+/// The fixed-capacity memory behind `Events`. Copies of an `Events` value share it until one of
+/// them is filled again (copy on write), which is what makes the `Sendable` promise hold.
+@usableFromInline
+final class EventBuffer: @unchecked Sendable {
+    @usableFromInline let base: UnsafeMutablePointer<Event>
+    @usableFromInline let capacity: Int
+    @usableFromInline var count = 0
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: Swift.max(1, capacity))
+    }
+
+    deinit {
+        base.deallocate()  // `Event` is a trivial type: nothing to deinitialize
     }
 }

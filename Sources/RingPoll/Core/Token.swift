@@ -7,11 +7,13 @@ public struct Token: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var rawValue: Int
 
     /// Creates a token carrying `rawValue`.
+    @inlinable
     public init(_ rawValue: Int) {
         self.rawValue = rawValue
     }
 
     /// Orders by value, so tokens can be sorted or used as ordered keys.
+    @inlinable
     public static func < (lhs: Token, rhs: Token) -> Bool {
         lhs.rawValue < rhs.rawValue
     }

@@ -116,7 +116,7 @@ struct EpollState: ~Copyable {
             Glibc.close(epoll)
             throw error
         }
-        let edge = PollBits.input | UInt32(RP_EPOLLET)
+        let edge = PollBits.input | PollBits.epollEdge
         let added = rp_epoll_ctl(epoll, RP_EPOLL_ADD, wakeSignal.descriptor, edge, UserData.wake.rawValue)
         guard added == 0 else {
             Glibc.close(epoll)
@@ -204,8 +204,8 @@ struct EpollState: ~Copyable {
         let registration = table[slot]
         var events = registration.requestedBits
         switch registration.trigger {
-        case .edge: events |= UInt32(RP_EPOLLET)
-        case .oneshot: events |= UInt32(RP_EPOLLONESHOT)
+        case .edge: events |= PollBits.epollEdge
+        case .oneshot: events |= PollBits.epollOneshot
         case .level: break
         }
         let data = UserData(kind: .poll, slot: slot, generation: registration.generation).rawValue
