@@ -31,13 +31,10 @@ final class IOUringSelector: Selector, @unchecked Sendable {
 
     func closeRegistered(descriptor: CInt) {
         let closed = state.withLock { $0.cancelAndClose(descriptor: descriptor) }
-        guard !closed else { return }
-        // Another thread cannot submit the cancel (the ring has one submitter), and the poller may
-        // not be polling, so the armed poll may keep the file open for a while. Shutting a socket
-        // down acts on the connection, not the descriptor: the peer sees the close now anyway.
-        // (Not a socket: ENOTSOCK, and a pipe's reader sees EOF once the poller cancels.)
-        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
+        // Off the ring's thread the cancel waits for the poller (woken if it sleeps). No
+        // shutdown(2) to hurry the peer: it would end the connection for every other holder of
+        // the socket (a dup, a forked child), which a close never does.
+        if !closed { Glibc.close(descriptor) }
     }
 
     func addWaker(token: Token) throws(Errno) -> WakerID {
@@ -222,8 +219,9 @@ struct IOUringState: ~Copyable {
     /// Deregisters `descriptor` and, on the ring's own thread, closes it with IORING_OP_CLOSE in
     /// the same `io_uring_enter` that submits the cancel: one system call, like epoll's close(2).
     /// An armed poll holds a reference to the file, so without the cancel the peer would not see
-    /// the close until the next poll. Returns false when the caller must close(2) it: from
-    /// another thread, which cannot touch the ring, the sleeping poller is woken to cancel.
+    /// the close until the next poll. Returns false when the caller must close(2) it: another
+    /// thread cannot touch the ring, so it wakes a sleeping poller, which cancels at once; a
+    /// poller busy elsewhere cancels when it next polls.
     mutating func cancelAndClose(descriptor: CInt) -> Bool {
         if !isClosed, let slot = table.slot(forDescriptor: descriptor) { retire(slot) }
         guard !isClosed, ringOwner == rp_thread_serial(), !isPolling else {
