@@ -22,6 +22,12 @@ uint64_t rpm_self_cpu_ns(void);
 /// /proc/self/task/<tid>/schedstat (time on CPU, user and kernel). 0 when it cannot be read.
 uint64_t rpm_thread_cpu_ns(pid_t tid);
 
+/// Pins the calling thread to `cpu`. 0 or -errno.
+int rpm_pin_to_cpu(int cpu);
+/// The calling thread's CPU affinity (an opaque copy), and putting it back (which frees it).
+void *rpm_affinity_save(void);
+void rpm_affinity_restore(void *saved);
+
 /// The perf tracepoint id of raw_syscalls:sys_enter, or -errno. Looks in the usual tracefs
 /// mounts first; when none is mounted, mounts tracefs on a private temporary folder, reads the id
 /// and unmounts again (needs CAP_SYS_ADMIN). `reason` (may be NULL) receives a sentence on failure.

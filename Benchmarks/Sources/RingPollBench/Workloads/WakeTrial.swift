@@ -6,11 +6,16 @@ import RingPoll
 
 /// One cross-thread wake trial. A poller thread blocks; this thread waits until the previous
 /// wake was served, gives the poller 30 µs to block again, stamps the time and wakes it. The
-/// poller records the time from the stamp to its wait's return.
-func runWakeTrial(_ implementation: Implementation, plan: TrialPlan, counting: SyscallCounting) throws(BenchError) -> TrialResult {
+/// poller records the time from the stamp to its wait's return. With `sameCPU`, both threads are
+/// pinned to CPU 0, so the woken poller runs at once on the waker's CPU (wake-up preemption):
+/// whatever the waker still holds at that moment, the poller waits for.
+func runWakeTrial(_ implementation: Implementation, sameCPU: Bool, plan: TrialPlan, counting: SyscallCounting) throws(BenchError) -> TrialResult {
     guard let state = rl_wake_state_create() else { throw BenchError("wake state: out of memory") }
     defer { rl_wake_state_destroy(state) }
-    let poller = try startWakePoller(implementation, state: WakeState(pointer: state))
+    let savedAffinity = sameCPU ? rpm_affinity_save() : nil
+    if sameCPU { _ = rpm_pin_to_cpu(0) }
+    defer { if sameCPU { rpm_affinity_restore(savedAffinity) } }
+    let poller = try startWakePoller(implementation, state: WakeState(pointer: state), pinned: sameCPU)
     defer { poller.stop() }
     lowerTimerSlack()
     // Warm-up: the same loop, its latencies discarded.
@@ -68,12 +73,13 @@ final class WakePoller {
     }
 }
 
-private func startWakePoller(_ implementation: Implementation, state: WakeState) throws(BenchError) -> WakePoller {
+private func startWakePoller(_ implementation: Implementation, state: WakeState, pinned: Bool) throws(BenchError) -> WakePoller {
     switch implementation {
     case .cEpoll, .cIOUring:
         let started = Startup<pid_t>()
         let useEpoll = implementation == .cEpoll
         let thread = OSThread {
+            if pinned { _ = rpm_pin_to_cpu(0) }
             started.succeed(rpm_gettid())
             _ = useEpoll ? rl_epoll_wake_poller(state.pointer) : rl_uring_wake_poller(state.pointer)
         }
@@ -82,13 +88,16 @@ private func startWakePoller(_ implementation: Implementation, state: WakeState)
                           wake: { rl_eventfd_signal(eventFD) },
                           stop: { rl_wake_request_stop(state.pointer); rl_eventfd_signal(eventFD); thread.join() })
     case .ringPollIOUring, .ringPollEpoll:
-        return try startRingPollWakePoller(implementation.ringPollBackend!, state: state)
+        return try startRingPollWakePoller(implementation.ringPollBackend!, state: state, pinned: pinned)
     case .swiftNIO:
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let threadID: pid_t
         do {
-            threadID = try loop.submit { rpm_gettid() }.wait()
+            threadID = try loop.submit {
+                if pinned { _ = rpm_pin_to_cpu(0) }
+                return rpm_gettid()
+            }.wait()
         } catch {
             throw BenchError("SwiftNIO event loop: \(error)")
         }
@@ -98,13 +107,14 @@ private func startWakePoller(_ implementation: Implementation, state: WakeState)
     }
 }
 
-private func startRingPollWakePoller(_ backend: Backend, state: WakeState) throws(BenchError) -> WakePoller {
+private func startRingPollWakePoller(_ backend: Backend, state: WakeState, pinned: Bool) throws(BenchError) -> WakePoller {
     struct Started: Sendable {
         var threadID: pid_t
         var waker: Waker
     }
     let started = Startup<Started>()
     let thread = OSThread {
+        if pinned { _ = rpm_pin_to_cpu(0) }
         do throws(Errno) {
             let poll = try Poll(backend: backend)
             let waker = try Waker(registry: poll.registry, token: Token(7))

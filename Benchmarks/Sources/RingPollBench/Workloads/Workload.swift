@@ -60,9 +60,12 @@ func makeRows(_ kind: WorkloadKind, scale: Scale, counting: SyscallCounting) thr
             }
         }
     case .wake:
-        return [WorkloadRow(key: "wake", title: "cross-thread wake", implementations: all) { (implementation, plan) throws(BenchError) in
-            try runWakeTrial(implementation, plan: plan, counting: counting)
-        }]
+        return [false, true].map { sameCPU in
+            WorkloadRow(key: sameCPU ? "wake-same-cpu" : "wake", title: sameCPU ? "cross-thread wake, both on CPU 0" : "cross-thread wake",
+                        implementations: all) { (implementation, plan) throws(BenchError) in
+                try runWakeTrial(implementation, sameCPU: sameCPU, plan: plan, counting: counting)
+            }
+        }
     }
 }
 
