@@ -1,0 +1,11 @@
+import Glibc
+
+/// Monotonic nanoseconds: what timer deadlines are measured on, so that setting the wall clock
+/// never makes a timer fire early or late.
+enum MonotonicClock {
+    static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+}
