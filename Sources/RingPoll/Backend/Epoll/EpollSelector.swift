@@ -10,9 +10,13 @@ import SystemPackage
 final class EpollSelector: Selector, @unchecked Sendable {
     let backend = Backend.epoll
     private let state: Mutex<EpollState>
+    /// Outside the lock (see `PollerWake`), and open until the selector is gone.
+    private let wakeSignal: WakeSignal
 
     init() throws(Errno) {
-        state = Mutex(try EpollState.make())
+        let signal = try WakeSignal()
+        state = Mutex(try EpollState.make(wakeDescriptor: signal.descriptor))
+        wakeSignal = signal
     }
 
     func register(_ request: RegistrationRequest) throws(Errno) {
@@ -42,11 +46,14 @@ final class EpollSelector: Selector, @unchecked Sendable {
     }
 
     func wake(_ waker: WakerID) throws(Errno) {
-        state.withLock { state in
-            guard !state.isClosed, state.table.isCurrent(slot: waker.slot, generation: waker.generation) else { return }
+        let signal = state.withLock { state -> Bool in
+            guard !state.isClosed, state.table.isCurrent(slot: waker.slot, generation: waker.generation) else { return false }
             state.table.markReady(waker.slot, bits: PollBits.input)
-            state.wakePollerIfAsleep()
+            state.wake.request()
+            return state.wake.takePendingSignal()
         }
+        // With the lock released: the woken poller needs it at once.
+        if signal { wakeSignal.signal() }
     }
 
     func removeWaker(_ waker: WakerID) {
@@ -99,35 +106,26 @@ struct EpollState: ~Copyable {
     var isClosed = false
 
     private var epoll: CInt
-    private var wakeSignal: WakeSignal?
-    private var isSleeping = false
-    private var wakeSignalled = false
+    var wake = PollerWake()
     private var buffer: UnsafeMutablePointer<rp_epoll_event>
     private var bufferCapacity = 1
 
-    /// Creates the epoll instance with the wake eventfd registered in it.
-    static func make() throws(Errno) -> EpollState {
+    /// Creates the epoll instance with the wake eventfd registered in it (edge-triggered, so
+    /// every write wakes the poller and nobody ever reads the count).
+    static func make(wakeDescriptor: CInt) throws(Errno) -> EpollState {
         let epoll = rp_epoll_create()
         guard epoll >= 0 else { throw Errno(rawValue: -epoll) }
-        let wakeSignal: WakeSignal
-        do throws(Errno) {
-            wakeSignal = try WakeSignal()
-        } catch {
-            Glibc.close(epoll)
-            throw error
-        }
         let edge = PollBits.input | PollBits.epollEdge
-        let added = rp_epoll_ctl(epoll, RP_EPOLL_ADD, wakeSignal.descriptor, edge, UserData.wake.rawValue)
+        let added = rp_epoll_ctl(epoll, RP_EPOLL_ADD, wakeDescriptor, edge, UserData.wake.rawValue)
         guard added == 0 else {
             Glibc.close(epoll)
-            throw Errno(rawValue: -added)  // the eventfd closes as `wakeSignal` goes away
+            throw Errno(rawValue: -added)
         }
-        return EpollState(epoll: epoll, wakeSignal: wakeSignal)
+        return EpollState(epoll: epoll)
     }
 
-    private init(epoll: CInt, wakeSignal: consuming WakeSignal) {
+    private init(epoll: CInt) {
         self.epoll = epoll
-        self.wakeSignal = .some(wakeSignal)
         buffer = .allocate(capacity: bufferCapacity)
     }
 
@@ -186,17 +184,11 @@ struct EpollState: ~Copyable {
         table.remove(slot)
     }
 
-    var isAsleep: Bool { isSleeping }
+    var isAsleep: Bool { wake.isAsleep }
 
     /// Drops the registration of a descriptor that is about to be closed.
     mutating func forget(descriptor: CInt) {
         if let slot = table.slot(forDescriptor: descriptor) { table.remove(slot) }
-    }
-
-    mutating func wakePollerIfAsleep() {
-        guard isSleeping, !wakeSignalled else { return }
-        wakeSignalled = true
-        wakeSignal?.signal()
     }
 
     /// `epoll_ctl` for the registration in `slot`; 0 or -errno.
@@ -224,13 +216,12 @@ struct EpollState: ~Copyable {
         }
         let room = Int32(clamping: capacity - table.readyCount)
         let timeout = table.readyCount > 0 ? 0 : deadline.remainingNanoseconds()
-        isSleeping = timeout != 0 && room > 0
-        wakeSignalled = false
+        wake.willWait(blocking: timeout != 0 && room > 0)
         return EpollWaitPlan(epoll: epoll, buffer: buffer, room: room, timeout: timeout)
     }
 
     mutating func finishWait(received count: Int, into events: inout Events, delivering: Bool) {
-        isSleeping = false
+        wake.didWait()
         for index in 0..<count {
             let event = buffer[index]
             guard let userData = UserData(rawValue: event.data), userData.kind == .poll,
@@ -247,6 +238,5 @@ struct EpollState: ~Copyable {
         isClosed = true
         Glibc.close(epoll)
         epoll = -1
-        wakeSignal = nil
     }
 }

@@ -12,25 +12,47 @@ import SystemPackage
 final class IOUringSelector: Selector, @unchecked Sendable {
     let backend = Backend.ioUring
     private let state: Mutex<IOUringState>
+    /// Outside the lock (see `PollerWake`), and open until the selector is gone: wakers and
+    /// registries keep the selector alive, so a late wake never writes to a reused number.
+    private let wakeSignal: WakeSignal
 
     init(configuration: RingConfiguration) throws(Errno) {
-        state = Mutex(try IOUringState.make(configuration: configuration))
+        let signal = try WakeSignal()
+        state = Mutex(try IOUringState.make(configuration: configuration, wakeDescriptor: signal.descriptor))
+        wakeSignal = signal
+    }
+
+    /// Wakes a sleeping poller once the lock is released (the change under the lock decided).
+    private func signal(if needed: Bool) {
+        if needed { wakeSignal.signal() }
     }
 
     func register(_ request: RegistrationRequest) throws(Errno) {
-        try state.withLock { state throws(Errno) in try state.register(request) }
+        signal(if: try state.withLock { state throws(Errno) in
+            try state.register(request)
+            return state.wake.takePendingSignal()
+        })
     }
 
     func reregister(_ request: RegistrationRequest) throws(Errno) {
-        try state.withLock { state throws(Errno) in try state.reregister(request) }
+        signal(if: try state.withLock { state throws(Errno) in
+            try state.reregister(request)
+            return state.wake.takePendingSignal()
+        })
     }
 
     func deregister(descriptor: CInt, ownership: DescriptorOwnership) throws(Errno) {
-        try state.withLock { state throws(Errno) in try state.deregister(descriptor: descriptor) }
+        signal(if: try state.withLock { state throws(Errno) in
+            try state.deregister(descriptor: descriptor)
+            return state.wake.takePendingSignal()
+        })
     }
 
     func closeRegistered(descriptor: CInt) {
-        let closed = state.withLock { $0.cancelAndClose(descriptor: descriptor) }
+        let (closed, needed) = state.withLock { state in
+            (state.cancelAndClose(descriptor: descriptor), state.wake.takePendingSignal())
+        }
+        signal(if: needed)
         // Off the ring's thread the cancel waits for the poller (woken if it sleeps). No
         // shutdown(2) to hurry the peer: it would end the connection for every other holder of
         // the socket (a dup, a forked child), which a close never does.
@@ -45,11 +67,12 @@ final class IOUringSelector: Selector, @unchecked Sendable {
     }
 
     func wake(_ waker: WakerID) throws(Errno) {
-        state.withLock { state in
-            guard !state.isClosed, state.table.isCurrent(slot: waker.slot, generation: waker.generation) else { return }
+        signal(if: state.withLock { state in
+            guard !state.isClosed, state.table.isCurrent(slot: waker.slot, generation: waker.generation) else { return false }
             state.table.markReady(waker.slot, bits: PollBits.input)
-            state.wakePollerIfAsleep()
-        }
+            state.wake.request()
+            return state.wake.takePendingSignal()
+        })
     }
 
     func removeWaker(_ waker: WakerID) {
@@ -118,14 +141,12 @@ struct IOUringState: ~Copyable {
     private var ring: OpaquePointer?
     /// `rp_thread_serial()` of the thread that owns the ring; 0 before the first poll.
     private var ringOwner: UInt64 = 0
-    private var wakeSignal: WakeSignal?
+    /// The eventfd other threads write to wake the poller; owned by the selector.
+    private let wakeDescriptor: CInt
     private var wakeNeedsArm = true
     /// Cancels of kernel requests that no registration needs any more.
     private var pendingCancels: ContiguousArray<UserData> = []
-    /// The poller is (about to be) blocked in the kernel: changes need a wake-up.
-    private var isSleeping = false
-    /// The eventfd was written during this sleep; one write is enough.
-    private var wakeSignalled = false
+    var wake = PollerWake()
     /// A `select` is in progress on some thread.
     private var isPolling = false
     /// The CQ overflowed during this poll: multishot polls may have ended because of it.
@@ -134,24 +155,16 @@ struct IOUringState: ~Copyable {
     private static let completionBatch = 256
     private(set) var diagnostics = SelectorDiagnostics()
 
-    /// Creates the ring (disabled until the first poll adopts it) and the wake eventfd.
-    static func make(configuration: RingConfiguration) throws(Errno) -> IOUringState {
+    /// Creates the ring, disabled until the first poll adopts it.
+    static func make(configuration: RingConfiguration, wakeDescriptor: CInt) throws(Errno) -> IOUringState {
         try configuration.validate()
-        let ring = try makeRing(configuration)
-        let wakeSignal: WakeSignal
-        do throws(Errno) {
-            wakeSignal = try WakeSignal()
-        } catch {
-            rp_ring_destroy(ring)
-            throw error
-        }
-        return IOUringState(configuration: configuration, ring: ring, wakeSignal: wakeSignal)
+        return IOUringState(configuration: configuration, ring: try makeRing(configuration), wakeDescriptor: wakeDescriptor)
     }
 
-    private init(configuration: RingConfiguration, ring: OpaquePointer?, wakeSignal: consuming WakeSignal) {
+    private init(configuration: RingConfiguration, ring: OpaquePointer?, wakeDescriptor: CInt) {
         self.configuration = configuration
         self.ring = ring
-        self.wakeSignal = .some(wakeSignal)
+        self.wakeDescriptor = wakeDescriptor
         completions = .allocate(capacity: IOUringState.completionBatch)
         pendingCancels.reserveCapacity(64)
     }
@@ -190,7 +203,7 @@ struct IOUringState: ~Copyable {
             retire(slot)
         }
         _ = table.addDescriptor(request, identity: identity, arm: .pending)
-        wakePollerIfAsleep()
+        wake.request()
     }
 
     mutating func reregister(_ request: RegistrationRequest) throws(Errno) {
@@ -206,14 +219,14 @@ struct IOUringState: ~Copyable {
         }
         cancelKernelRequest(of: slot)
         table.renew(slot, with: request, arm: .pending)
-        wakePollerIfAsleep()
+        wake.request()
     }
 
     mutating func deregister(descriptor: CInt) throws(Errno) {
         guard !isClosed else { throw .badFileDescriptor }
         guard let slot = table.slot(forDescriptor: descriptor) else { throw .noSuchFileOrDirectory }
         retire(slot)
-        wakePollerIfAsleep()
+        wake.request()
     }
 
     /// Deregisters `descriptor` and, on the ring's own thread, closes it with IORING_OP_CLOSE in
@@ -225,7 +238,7 @@ struct IOUringState: ~Copyable {
     mutating func cancelAndClose(descriptor: CInt) -> Bool {
         if !isClosed, let slot = table.slot(forDescriptor: descriptor) { retire(slot) }
         guard !isClosed, ringOwner == rp_thread_serial(), !isPolling else {
-            wakePollerIfAsleep()
+            wake.request()
             return false
         }
         do throws(Errno) {
@@ -237,14 +250,6 @@ struct IOUringState: ~Copyable {
             // The ring refused; the cancel goes out with the next poll, the close now.
             return false
         }
-    }
-
-    /// Wakes a poller blocked in the kernel so it submits what changed. At most one eventfd
-    /// write per sleep; none at all when the poller is awake (it submits on its next poll).
-    mutating func wakePollerIfAsleep() {
-        guard isSleeping, !wakeSignalled else { return }
-        wakeSignalled = true
-        wakeSignal?.signal()
     }
 
     /// Removes a registration and cancels its kernel request.
@@ -265,7 +270,7 @@ struct IOUringState: ~Copyable {
     // MARK: Polling (the poll thread)
 
     mutating func prepareWait(deadline: Deadline, capacity: Int) throws(Errno) -> WaitPlan {
-        defer { diagnostics.isPollerAsleep = isSleeping }
+        defer { diagnostics.isPollerAsleep = wake.isAsleep }
         guard !isClosed else { throw .badFileDescriptor }
         try adoptRingOnCurrentThread()
         overflowedThisPoll = false
@@ -274,15 +279,14 @@ struct IOUringState: ~Copyable {
         // Enough events are already waiting and nothing is to be submitted: no syscall at all.
         let skipsKernel = table.readyCount >= capacity && rp_ring_sq_pending(ring) == 0
         let timeout = hasQueued ? 0 : deadline.remainingNanoseconds()
-        isSleeping = timeout != 0 && !skipsKernel
-        wakeSignalled = false
+        wake.willWait(blocking: timeout != 0 && !skipsKernel)
         isPolling = true
         return WaitPlan(ring: ring, timeout: timeout, skipsKernel: skipsKernel)
     }
 
     /// Reaps every completion, then fills `events` unless told to keep everything queued.
     mutating func finishWait(into events: inout Events, delivering: Bool) {
-        isSleeping = false
+        wake.didWait()
         diagnostics.isPollerAsleep = false
         isPolling = false
         reapCompletions()
@@ -301,7 +305,6 @@ struct IOUringState: ~Copyable {
         isClosed = true
         rp_ring_destroy(ring)  // ends every request, so the kernel drops its file references
         ring = nil
-        wakeSignal = nil
     }
 
     /// Makes the calling thread the ring's owner. Requests belong to the thread that submitted
@@ -326,7 +329,8 @@ struct IOUringState: ~Copyable {
 
     /// Turns pending changes into SQEs. A full SQ is submitted and refilled.
     private mutating func queueSubmissions() throws(Errno) {
-        if wakeNeedsArm, let wakeDescriptor = wakeSignal?.descriptor {
+        if wakeNeedsArm {
+            let wakeDescriptor = self.wakeDescriptor
             try prepare { ring in
                 rp_ring_prep_poll(ring, wakeDescriptor, PollBits.input, 1, UserData.wake.rawValue)
             }

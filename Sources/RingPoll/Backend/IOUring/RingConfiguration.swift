@@ -23,11 +23,13 @@ public struct RingConfiguration: Sendable, Hashable {
     public var submissionEntries: UInt32 = 512
     /// Completion queue entries, at least `submissionEntries` (the kernel caps it at 65536).
     /// Overflow is survived (no completion is lost, ended polls are re-armed), but costs time.
-    public var completionEntries: UInt32 = 4096
+    /// The kernel also sizes its cancel lookup by it: 8192 and up give the most buckets (256),
+    /// which keeps deregistration cheap with many registrations.
+    public var completionEntries: UInt32 = 8192
     /// The strongest task-work mode to try.
     public var taskRunMode = TaskRunMode.deferred
 
-    /// The defaults: 512 SQEs, 4096 CQEs, `.deferred`.
+    /// The defaults: 512 SQEs, 8192 CQEs, `.deferred`.
     public init() {}
 
     /// A ring of the given sizes; `Poll` throws `Errno.invalidArgument` for sizes the kernel refuses.
