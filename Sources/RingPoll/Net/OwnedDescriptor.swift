@@ -66,13 +66,15 @@ final class OwnedDescriptor: Sendable {
     }
 
     // MARK: Registration (the `Source` hooks of sockets and pipes)
+    //
+    // No `withDescriptor` here: `close` takes the registration lock before it can close the
+    // descriptor, so under that lock a descriptor not yet marked closed stays open.
 
     func register(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registration.withLock { current throws(Errno) in
+            guard !isClosed else { throw Errno.badFileDescriptor }
             if current != nil { throw Errno.fileExists }
-            try withDescriptor { descriptor throws(Errno) in
-                try registry.selector.register(request(descriptor, token, interests, trigger))
-            }
+            try registry.selector.register(request(descriptor, token, interests, trigger))
             current = registry
         }
     }
@@ -80,18 +82,16 @@ final class OwnedDescriptor: Sendable {
     func reregister(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registration.withLock { current throws(Errno) in
             guard current === registry else { throw Errno.noSuchFileOrDirectory }
-            try withDescriptor { descriptor throws(Errno) in
-                try registry.selector.reregister(request(descriptor, token, interests, trigger))
-            }
+            guard !isClosed else { throw Errno.badFileDescriptor }
+            try registry.selector.reregister(request(descriptor, token, interests, trigger))
         }
     }
 
     func deregister(_ registry: Registry) throws(Errno) {
         try registration.withLock { current throws(Errno) in
             guard current === registry else { throw Errno.noSuchFileOrDirectory }
-            try withDescriptor { descriptor throws(Errno) in
-                try registry.selector.deregister(descriptor: descriptor, ownership: .owned)
-            }
+            guard !isClosed else { throw Errno.badFileDescriptor }
+            try registry.selector.deregister(descriptor: descriptor, ownership: .owned)
             current = nil
         }
     }
