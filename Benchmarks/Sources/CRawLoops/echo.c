@@ -17,6 +17,10 @@ int rl_echo(int fd) {
         if (n > 0) {
             // A 64-byte answer to a 64-byte question always fits in the send buffer.
             if (send(fd, buffer, (size_t)n, MSG_NOSIGNAL) != n) return 0;
+            // A short read drained the socket: whatever arrives later raises a new edge (Linux
+            // wakes the poll for every arrival), so the read that would say EAGAIN is skipped,
+            // as tokio and SwiftNIO do.
+            if ((size_t)n < sizeof buffer) return 1;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;

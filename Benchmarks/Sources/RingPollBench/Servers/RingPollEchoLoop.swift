@@ -1,8 +1,9 @@
 import RingPoll
 
 /// The echo server a RingPoll user would write: a listener and its connections on one `Poll`,
-/// edge-triggered, every connection read until `Errno.wouldBlock` and answered at once,
-/// connections kept in a slab indexed by token (as mio programs keep theirs).
+/// edge-triggered, every connection read until it is drained (a short read, or
+/// `Errno.wouldBlock`) and answered at once, connections kept in a slab indexed by token (as mio
+/// programs keep theirs).
 struct RingPollEchoLoop: ~Copyable {
     static let listenerToken = Token(0)
     static let stopToken = Token(1)
@@ -70,21 +71,24 @@ struct RingPollEchoLoop: ~Copyable {
 
     private mutating func serve(slot: Int) {
         guard slot < connections.count, let stream = connections[slot] else { return }
-        if !echoUntilWouldBlock(stream) {
+        if !echoUntilDrained(stream) {
             try? stream.close()  // deregisters, then closes
             connections[slot] = nil
             freeSlots.append(slot)
         }
     }
 
-    /// Reads until the socket would block, writing back what was read. False when the connection
-    /// ended (end of stream or an error).
-    private func echoUntilWouldBlock(_ stream: TCPStream) -> Bool {
+    /// Reads until the socket is drained, writing back what was read. False when the connection
+    /// ended (end of stream or an error). A read that does not fill the buffer drained the
+    /// socket: anything that arrives later raises a new edge on Linux (epoll and io_uring alike),
+    /// so the read that would only say `Errno.wouldBlock` is skipped, as tokio and SwiftNIO do.
+    private func echoUntilDrained(_ stream: TCPStream) -> Bool {
         while true {
             let count = readSome(stream)
             if count == 0 { return false }
             if count < 0 { return count == RingPollEchoLoop.wouldBlock }
             guard writeAll(stream, count: count) else { return false }
+            if count < buffer.count { return true }
         }
     }
 
