@@ -17,13 +17,17 @@ import Testing
         // 60 timers over 1...30 ms, two per delay, set in a shuffled order.
         var delays = (0..<60).map { $0 / 2 + 1 }
         delays.shuffle()
-        var expected: [Int: UInt64] = [:]  // timer id -> earliest allowed firing time
+        // The loop reads the clock inside `setTimeout`, so each deadline lies between `expected`
+        // (clock before the call + delay) and `latest` (clock after the call + delay).
+        var expected: [Int: UInt64] = [:]
+        var latest: [Int: UInt64] = [:]
         var setOrder: [Int: Int] = [:]
         for (order, delay) in delays.enumerated() {
             let id = order
             expected[id] = MonotonicClock.now() + UInt64(delay) * 1_000_000
             setOrder[id] = order
             _ = loop.setTimeout(id, after: .milliseconds(delay))
+            latest[id] = MonotonicClock.now() + UInt64(delay) * 1_000_000
         }
         #expect(try loop.runUntil(&handler) { $0.fired.count == 60 })
         try loop.runFor(&handler, .milliseconds(20))
@@ -33,18 +37,18 @@ import Testing
         for fire in handler.fired {
             #expect(fire.at >= expected[fire.timeout]!, "timer \(fire.timeout) fired early")
         }
-        // Deadline order. The loop reads the clock a moment after `expected` was taken, so a
-        // deadline counts as later only by more than 1 ms; equal delays fire in set order.
+        // Deadline order: a timer that fired first cannot have a deadline surely later than the
+        // next one's; equal delays fire in set order.
         for (a, b) in zip(handler.fired, handler.fired.dropFirst()) {
-            #expect(expected[a.timeout]! <= expected[b.timeout]! + 1_000_000,
+            #expect(expected[a.timeout]! <= latest[b.timeout]!,
                     "timer \(a.timeout) (\(delays[a.timeout]) ms) fired before \(b.timeout) (\(delays[b.timeout]) ms)")
             if delays[a.timeout] == delays[b.timeout] { #expect(setOrder[a.timeout]! < setOrder[b.timeout]!) }
         }
         // Lateness: the loop adds at most one granule; the rest is scheduling. Median and a
         // generous maximum, as the suite shares two cores with others.
         let lateness = handler.fired.map { Double($0.at - expected[$0.timeout]!) / 1e6 }.sorted()
-        #expect(lateness[lateness.count / 2] < 3, "median lateness \(lateness[lateness.count / 2]) ms")
-        #expect(lateness.last! < 100, "worst lateness \(lateness.last!) ms")
+        #expect(lateness[lateness.count / 2] < 5, "median lateness \(lateness[lateness.count / 2]) ms")
+        #expect(lateness.last! < 200, "worst lateness \(lateness.last!) ms")
     }
 
     /// With a coarse granularity, deadlines round up to the granule: never early, never more
@@ -171,14 +175,16 @@ import Testing
 
         var handles: [TimeoutHandle] = []
         handles.reserveCapacity(count)
-        var earliest: [UInt64] = []
+        var earliest: [UInt64] = [], latest: [UInt64] = []
         earliest.reserveCapacity(count)
+        latest.reserveCapacity(count)
         var rng = SystemRandomNumberGenerator()
         let setStart = clock.now
         for id in 0..<count {
             let delay = Int64.random(in: 20_000_000...300_000_000, using: &rng)  // 20...300 ms
             earliest.append(MonotonicClock.now() + UInt64(delay))
             handles.append(loop.setTimeout(id, after: .nanoseconds(delay)))
+            latest.append(MonotonicClock.now() + UInt64(delay))
         }
         let setTime = clock.now - setStart
 
@@ -198,14 +204,15 @@ import Testing
         #expect(handler.fired.count == count / 2)
         var seen = Set<Int>()
         var early = 0, outOfOrder = 0
-        var previousDeadline: UInt64 = 0
+        // A timer's deadline lies in earliest...latest; one firing after another cannot have a
+        // deadline surely earlier than any timer that fired before it.
+        var highestEarliest: UInt64 = 0
         for fire in handler.fired {
             #expect(!cancelled.contains(fire.timeout))
             seen.insert(fire.timeout)
             if fire.at < earliest[fire.timeout] { early += 1 }
-            // Deadlines are taken a few microseconds after `earliest`; allow that much.
-            if earliest[fire.timeout] + 1_000_000 < previousDeadline { outOfOrder += 1 }
-            previousDeadline = max(previousDeadline, earliest[fire.timeout])
+            if latest[fire.timeout] < highestEarliest { outOfOrder += 1 }
+            highestEarliest = max(highestEarliest, earliest[fire.timeout])
         }
         #expect(seen.count == count / 2, "a timer fired twice")
         #expect(early == 0)
