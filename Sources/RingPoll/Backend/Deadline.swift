@@ -1,5 +1,3 @@
-import Glibc
-
 /// The end of a `poll` timeout on the monotonic clock, so that a poll which wakes up for an
 /// internal reason can go back to sleep for exactly the time left.
 struct Deadline {
@@ -11,13 +9,13 @@ struct Deadline {
             end = nil
             return
         }
-        end = Deadline.now() &+ Deadline.nanoseconds(of: timeout)
+        end = MonotonicClock.now() &+ Deadline.nanoseconds(of: timeout)
     }
 
     /// Nanoseconds left to wait: -1 for forever, 0 once expired.
     func remainingNanoseconds() -> Int64 {
         guard let end else { return -1 }
-        let now = Deadline.now()
+        let now = MonotonicClock.now()
         return end > now ? Int64(clamping: end - now) : 0
     }
 
@@ -31,11 +29,5 @@ struct Deadline {
         if overflow { return UInt64(Int64.max) }
         let total = whole &+ UInt64(max(0, attoseconds) / 1_000_000_000)
         return min(total, UInt64(Int64.max))
-    }
-
-    private static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 }

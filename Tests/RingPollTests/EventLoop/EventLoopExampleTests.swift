@@ -11,7 +11,7 @@ import Testing
     /// every client and closes their connections.
     @Test(arguments: TestBackends.all)
     func chatServerBroadcasts(backend: Backend) throws {
-        let server = try LoopExampleProcess("chat-server", ["--port", "0"], backend: backend)
+        let server = try ExampleProcess("chat-server", ["--port", "0"], backend: backend)
         let banner = server.line(containing: "listening on ")
         try #require(banner != nil, "no banner: \(server.transcript)")
         #expect(banner!.contains("(\(backend))"), "\(banner!)")
@@ -54,7 +54,7 @@ import Testing
     /// A client that resets its connection (SO_LINGER 0) is dropped, and the others hear of it.
     @Test(arguments: TestBackends.all)
     func chatServerDropsAResetClient(backend: Backend) throws {
-        let server = try LoopExampleProcess("chat-server", ["--port", "0"], backend: backend)
+        let server = try ExampleProcess("chat-server", ["--port", "0"], backend: backend)
         let banner = try #require(server.line(containing: "listening on "))
         let address = try SocketAddress(String(try #require(banner.split(separator: " ").first { $0.hasPrefix("127.0.0.1:") })))
         let alice = try LoopLineClient(connectingTo: address)
@@ -74,7 +74,7 @@ import Testing
     /// clearing a fired timer says false.
     @Test(arguments: TestBackends.all)
     func timerDemoRunsToCompletion(backend: Backend) throws {
-        let demo = try LoopExampleProcess("timer-demo", ["--interval", "20", "--count", "5"], backend: backend)
+        let demo = try ExampleProcess("timer-demo", ["--interval", "20", "--count", "5"], backend: backend)
         let status = demo.waitForExit()
         let lines = demo.transcript
         #expect(status == 0, "\(lines)")
@@ -91,7 +91,7 @@ import Testing
     /// Runs until stopped: SIGINT ends it cleanly through the self-pipe the loop watches.
     @Test(arguments: TestBackends.all)
     func timerDemoStopsOnSignal(backend: Backend) throws {
-        let demo = try LoopExampleProcess("timer-demo", ["--interval", "30", "--count", "0"], backend: backend)
+        let demo = try ExampleProcess("timer-demo", ["--interval", "30", "--count", "0"], backend: backend)
         #expect(demo.line(containing: "beat 2 ") != nil, "\(demo.transcript)")
         demo.signal(SIGINT)
         #expect(demo.waitForExit() == 0, "\(demo.transcript)")

@@ -1,7 +1,7 @@
 import Glibc
 
-/// Monotonic nanoseconds: what timer deadlines are measured on, so that setting the wall clock
-/// never makes a timer fire early or late.
+/// Monotonic nanoseconds: what poll deadlines and event-loop timers are measured on, so that
+/// setting the wall clock never makes a wait or a timer end early or late.
 enum MonotonicClock {
     static func now() -> UInt64 {
         var spec = timespec()
