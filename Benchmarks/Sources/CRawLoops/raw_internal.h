@@ -5,7 +5,7 @@
 #include <liburing.h>
 
 /// SQ and CQ sizes RingPoll uses by default.
-enum { RL_SQ_ENTRIES = 512, RL_CQ_ENTRIES = 4096 };
+enum { RL_SQ_ENTRIES = 512, RL_CQ_ENTRIES = 8192 };  // as RingPoll's defaults
 
 /// A ring on the calling thread with RingPoll's setup flags, falling back as RingPoll does.
 int rl_ring_init(struct io_uring *ring);
