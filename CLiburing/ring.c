@@ -51,8 +51,6 @@ void rp_ring_destroy(rp_ring *r) {
 }
 
 rp_ring_mode rp_ring_get_mode(const rp_ring *r) { return r->mode; }
-unsigned rp_ring_sq_entries(const rp_ring *r) { return r->ring.sq.ring_entries; }
-unsigned rp_ring_cq_entries(const rp_ring *r) { return r->ring.cq.ring_entries; }
 
 int rp_ring_enable(rp_ring *r) {
     if (r->enabled) return 0;

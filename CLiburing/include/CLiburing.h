@@ -36,8 +36,6 @@ typedef struct {
 int rp_ring_create(unsigned sq_entries, unsigned cq_entries, rp_ring_mode max_mode, rp_ring **out);
 void rp_ring_destroy(rp_ring *ring);
 rp_ring_mode rp_ring_get_mode(const rp_ring *ring);
-unsigned rp_ring_sq_entries(const rp_ring *ring);
-unsigned rp_ring_cq_entries(const rp_ring *ring);
 /// Makes the calling thread the ring's only submitter (DEFER rings); a no-op for other modes.
 int rp_ring_enable(rp_ring *ring);
 

@@ -198,8 +198,6 @@ struct RegistrationTable: ~Copyable {
         slots[Int(scheduled[scheduledHead])].isScheduled = true
     }
 
-    var hasScheduled: Bool { scheduledHead < scheduled.count }
-
     // MARK: Readiness
 
     /// Merges `bits` into the slot's pending readiness and puts it on the ready list once.
