@@ -52,15 +52,8 @@ static int run_phase(int epoll, slot *slots, unsigned count, uint16_t port, uint
     struct epoll_event events[512];
     char buffer[RPL_MESSAGE];
     while (outstanding > 0) {
-        uint64_t now = rpm_now_ns();
-        if (sending && now >= deadline) sending = 0;
-        int timeout = sending ? (int)((deadline - now) / 1000000u) + 1 : 1000;
-        int ready = epoll_wait(epoll, events, 512, timeout);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        if (ready == 0 && !sending) return -ETIMEDOUT;
+        int ready = rpl_wait(epoll, events, 512, &sending, deadline);
+        if (ready < 0) return ready;
         for (int e = 0; e < ready; e++) {
             unsigned index = events[e].data.u32;
             slot *s = &slots[index];
@@ -70,7 +63,7 @@ static int run_phase(int epoll, slot *slots, unsigned count, uint16_t port, uint
             s->received += (unsigned)n;
             if (s->received < RPL_MESSAGE) continue;
             close(s->fd);
-            now = rpm_now_ns();
+            uint64_t now = rpm_now_ns();
             operations++;
             if (phase) rpm_hist_record(&phase->latency, now - s->started_at);
             if (sending && now < deadline) {

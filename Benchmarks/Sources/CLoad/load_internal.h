@@ -27,6 +27,13 @@ int rpl_connect(uint16_t port, unsigned index);
 /// Makes `fd` non-blocking. 0 or -errno.
 int rpl_set_nonblocking(int fd);
 
+struct epoll_event;
+
+/// One wait of a measured phase: until `deadline` new operations start (`*sending`), after it
+/// the phase only lets what is in flight come back, giving up after a second of silence.
+/// Returns the number of ready events, -ETIMEDOUT when nothing came back, or -errno.
+int rpl_wait(int epoll, struct epoll_event *events, int capacity, int *sending, uint64_t deadline);
+
 /// Prints "ready", waits for "go" on stdin. 0, or -1 when stdin closed.
 int rpl_handshake(void);
 /// Waits for a line on stdin (or its end).

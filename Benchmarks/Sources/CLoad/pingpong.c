@@ -51,15 +51,8 @@ static int run_phase(int epoll, connection *connections, unsigned count, uint64_
     struct epoll_event events[512];
     char buffer[RPL_MESSAGE];
     while (outstanding > 0) {
-        uint64_t now = rpm_now_ns();
-        if (sending && now >= deadline) sending = 0;
-        int timeout = sending ? (int)((deadline - now) / 1000000u) + 1 : 1000;
-        int ready = epoll_wait(epoll, events, 512, timeout);
-        if (ready < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        if (ready == 0 && !sending) return -ETIMEDOUT;
+        int ready = rpl_wait(epoll, events, 512, &sending, deadline);
+        if (ready < 0) return ready;
         for (int e = 0; e < ready; e++) {
             connection *c = &connections[events[e].data.u32];
             ssize_t n = read(c->fd, buffer, RPL_MESSAGE - c->received);
@@ -67,7 +60,7 @@ static int run_phase(int epoll, connection *connections, unsigned count, uint64_
             if (n <= 0) return n == 0 ? -ECONNRESET : -errno;
             c->received += (unsigned)n;
             if (c->received < RPL_MESSAGE) continue;
-            now = rpm_now_ns();
+            uint64_t now = rpm_now_ns();
             operations++;
             if (phase) rpm_hist_record(&phase->latency, now - c->sent_at);
             if (sending && now < deadline) {

@@ -8,27 +8,20 @@ import Testing
     @Test(arguments: TestBackends.withRingModes)
     func peerSeesEndOfStreamWithoutAnotherPoll(target: BackendUnderTest) throws {
         let poll = try target.makePoll()
-        let pair = SocketPair()
-        let owned = OwnedDescriptor(dup(pair.local))
-        pair.closeLocal()
-        try owned.register(poll.registry, token: Token(1), interests: [.readable, .writable], trigger: .edge)
+        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .seconds(1))  // armed: the kernel holds the file
         #expect(events.map(\.token) == [Token(1)])
 
         try owned.close()
         // No poll in between: the peer must read end of stream right away.
-        var byte: UInt8 = 0
-        #expect(read(pair.peer, &byte, 1) == 0, "errno \(errno): the file is still open")
+        #expect(peerReadsEndOfStream(pair, within: 0))
     }
 
     @Test(arguments: TestBackends.all)
     func closingFromAnotherThreadWhilePollingReleasesTheFile(backend: Backend) throws {
         let poll = try Poll(backend: backend)
-        let pair = SocketPair()
-        let owned = OwnedDescriptor(dup(pair.local))
-        pair.closeLocal()
-        try owned.register(poll.registry, token: Token(1), interests: .readable, trigger: .edge)
+        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: .readable)
         let handoff = Handoff(poll)
         let registry = poll.registry
         let closer = TestThread { () -> Bool in
@@ -39,8 +32,7 @@ import Testing
         let seen = try eventsWithin(.milliseconds(100), from: handoff.value)
         #expect(closer.join())
         #expect(seen.isEmpty)
-        var byte: UInt8 = 0
-        #expect(read(pair.peer, &byte, 1) == 0, "errno \(errno): the file is still open")
+        #expect(peerReadsEndOfStream(pair, within: 0))
     }
 
     /// Another thread closes while the poll thread is busy elsewhere: it cannot submit the
@@ -48,19 +40,13 @@ import Testing
     @Test(arguments: TestBackends.withRingModes)
     func closeFromAnotherThreadIsCompletedByTheNextPoll(target: BackendUnderTest) throws {
         let poll = try target.makePoll()
-        let pair = SocketPair()
-        let owned = OwnedDescriptor(dup(pair.local))
-        pair.closeLocal()
-        try owned.register(poll.registry, token: Token(1), interests: [.readable, .writable], trigger: .edge)
+        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .seconds(1))  // armed
         #expect(TestThread { (try? owned.close()) != nil }.join())
         try poll.pollRetrying(&events, timeout: .zero)
         #expect(events.isEmpty)
-        var probe = pollfd(fd: pair.peer, events: Int16(POLLIN), revents: 0)
-        #expect(Glibc.poll(&probe, 1, 1000) == 1, "the peer saw no close")
-        var byte: UInt8 = 0
-        #expect(read(pair.peer, &byte, 1) == 0)
+        #expect(peerReadsEndOfStream(pair, within: 1000))
     }
 
     /// A close ends this descriptor, not the connection: another holder of the same socket (a
@@ -89,5 +75,22 @@ import Testing
 
     enum CloseSite: CaseIterable, Sendable {
         case pollThread, otherThread, afterPollDropped
+    }
+
+    /// A socket owned by RingPoll (as its socket types own theirs), registered with `poll`; the
+    /// pair keeps the peer end.
+    private func ownedSocket(registeredWith poll: Poll, interests: Interest) throws -> (SocketPair, OwnedDescriptor) {
+        let pair = SocketPair()
+        let owned = OwnedDescriptor(dup(pair.local))
+        pair.closeLocal()
+        try owned.register(poll.registry, token: Token(1), interests: interests, trigger: .edge)
+        return (pair, owned)
+    }
+
+    /// Whether the peer end reads end of stream within `milliseconds`: the file was released.
+    private func peerReadsEndOfStream(_ pair: SocketPair, within milliseconds: Int32) -> Bool {
+        var probe = pollfd(fd: pair.peer, events: Int16(POLLIN), revents: 0)
+        var byte: UInt8 = 0
+        return Glibc.poll(&probe, 1, milliseconds) == 1 && read(pair.peer, &byte, 1) == 0
     }
 }
