@@ -195,6 +195,13 @@ public final class EventLoop<Handler: EventHandler>: Sendable {
         return overflow ? .max : rounded
     }
 
+    /// The last multiple of the granularity at or before `instant`: a deadline `d` has its
+    /// rounded deadline passed exactly when `d <= roundedDown(now)`.
+    private func roundedDown(_ instant: UInt64) -> UInt64 {
+        guard granularity > 1 else { return instant }
+        return instant - instant % granularity
+    }
+
     // MARK: Messages
 
     /// Creates a sender for this loop's channel, from any thread. All senders share the channel
@@ -241,13 +248,15 @@ public final class EventLoop<Handler: EventHandler>: Sendable {
         return timers.cancel(slot: handle.slot, generation: handle.generation)
     }
 
-    /// Calls `timeout` for every timer due now that was set before this pass began.
+    /// Calls `timeout` for every timer whose rounded deadline has passed and that was set before
+    /// this pass began. Judging by the rounded deadline keeps a granule's timers together even
+    /// when the poll returns early for another reason (an event, a message, a signal).
     private func fireTimers(_ handler: inout Handler) {
         guard let first = timers.nextDeadline else { return }
-        let now = MonotonicClock.now()
-        guard first <= now else { return }
+        let due = roundedDown(MonotonicClock.now())
+        guard first <= due else { return }
         let limit = timers.nextSequence
-        while let timeout = timers.popExpired(now: now, sequenceLimit: limit) {
+        while let timeout = timers.popExpired(now: due, sequenceLimit: limit) {
             handler.timeout(self, timeout: timeout)
         }
     }

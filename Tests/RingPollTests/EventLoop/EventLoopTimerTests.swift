@@ -77,6 +77,24 @@ import Testing
         #expect(Set(handler.fired.map(\.tick)).count == 1, "one granule, one wake-up: \(handler.fired.map(\.tick))")
     }
 
+    /// A tick that ends inside a granule for another reason (here a short `runOnce` limit, in
+    /// the wild an event, a message or a signal) leaves that granule's timers for its end.
+    @Test(arguments: TestBackends.all)
+    func earlyTicksDoNotFireBeforeTheGranuleEnds(backend: Backend) throws {
+        let granule: UInt64 = 50_000_000
+        let loop = try makeLoop(backend, granularity: .milliseconds(50))
+        var handler = RecordingHandler()
+        let boundary = (MonotonicClock.now() / granule + 1) * granule
+        _ = loop.setTimeout(1, after: .nanoseconds(Int64(boundary + 1_000_000 - MonotonicClock.now())))
+        let giveUp = boundary + 20 * granule
+        while handler.fired.isEmpty && MonotonicClock.now() < giveUp {
+            try loop.runOnce(&handler, timeout: .milliseconds(2))
+        }
+        #expect(handler.fired.map(\.timeout) == [1])
+        #expect(handler.fired.allSatisfy { $0.at >= boundary + granule }, "fired inside the granule")
+        #expect(handler.ticks > 5, "the short ticks did not happen: \(handler.ticks)")
+    }
+
     /// `runOnce(timeout: nil)` does not wait forever with a timer pending, nor does a long
     /// timeout outlast the timer: the poll's timeout is the next deadline.
     @Test(arguments: TestBackends.all)
