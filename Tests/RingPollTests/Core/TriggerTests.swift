@@ -96,6 +96,28 @@ import Testing
         #expect(events.count == 1 && events.first?.isReadable == true)
     }
 
+    /// Data that arrives and is read between two polls: epoll re-checks readiness when it
+    /// harvests and says nothing; io_uring posts the wake-up's mask without re-checking, so it
+    /// may report one readable that a read answers with would-block (mio's "spurious event").
+    /// Either way: at most one event per wake-up, never repeated, and the next edge still comes.
+    @Test(arguments: TestBackends.withRingModes)
+    func readinessConsumedBeforeThePollIsReportedAtMostOnce(target: BackendUnderTest) throws {
+        let poll = try target.makePoll()
+        let pair = SocketPair()
+        try poll.registry.register(SourceFD(pair.local), token: Token(1), interests: .readable)
+        #expect(try eventsWithin(.milliseconds(10), from: poll).isEmpty)
+        for round in 0..<3 {
+            pair.send()
+            #expect(pair.drain() == 1)
+            let late = try eventsWithin(.milliseconds(30), from: poll)
+            #expect(late.count <= 1 && late.allSatisfy { $0.token == Token(1) && $0.isReadable }, "round \(round): \(late)")
+            #expect(pair.drain() == 0, "round \(round): the event was not spurious after all")
+            #expect(try eventsWithin(.milliseconds(20), from: poll).isEmpty, "round \(round): repeated")
+        }
+        pair.send()
+        #expect(try pollFor(Token(1), in: poll).count == 1)
+    }
+
     @Test(arguments: TestBackends.all)
     func peerCloseIsReadClosed(backend: Backend) throws {
         let poll = try Poll(backend: backend)

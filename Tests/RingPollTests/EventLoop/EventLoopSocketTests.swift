@@ -36,7 +36,7 @@ import Testing
         _ = try stream.peerAddress()  // really connected already
         try loop.watchConnecting(stream, token: Token(6))
         var handler = RecordingHandler()
-        try loop.runOnce(&handler, timeout: .seconds(5))
+        try loop.runOnceUninterrupted(&handler, timeout: .seconds(5))
         #expect(handler.readies(for: Token(6)).count == 1, "\(handler.readies)")
         #expect(handler.readies(for: Token(6)).first?.isWritable == true)
         try loop.runFor(&handler, .milliseconds(30))
@@ -104,7 +104,7 @@ import Testing
             guard event.token == Token(1) else { return }
             while let (stream, _) = try? listener.accept() { accepted.append(stream) }
         }
-        try loop.runOnce(&handler, timeout: .seconds(5))
+        try loop.runOnceUninterrupted(&handler, timeout: .seconds(5))
         #expect(handler.readies(for: Token(1)).count == 1)
         #expect(handler.readies(for: Token(1)).first?.isReadable == true)
         #expect(accepted.count == 3)

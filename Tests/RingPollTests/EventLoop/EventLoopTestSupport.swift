@@ -107,6 +107,19 @@ extension EventLoop {
     }
 }
 
+extension EventLoop where Handler == RecordingHandler {
+    /// One tick that a signal did not cut short: an interrupted tick (its poll ended with EINTR,
+    /// as happens on a test-pool thread when a ring another test used on it is torn down) is
+    /// redone, a few times at most.
+    func runOnceUninterrupted(_ handler: inout RecordingHandler, timeout: Duration?) throws(Errno) {
+        for _ in 0..<5 {
+            let interruptions = handler.interruptions
+            try runOnce(&handler, timeout: timeout)
+            if handler.interruptions == interruptions { return }
+        }
+    }
+}
+
 /// Small system helpers for the event loop tests; in a namespace so they cannot clash with
 /// other suites' helpers in this module.
 enum LoopTestSupport {

@@ -3,9 +3,10 @@ import Testing
 
 extension Poll {
     /// `poll`, retrying `Errno.interrupted` as every mio-style loop does. Tests need it because
-    /// io_uring rings without DEFER_TASKRUN notify their owner thread of task-work through
-    /// TIF_NOTIFY_SIGNAL, which ends whatever non-restartable wait that pool thread is in next
-    /// (an epoll test's epoll_wait, say) with EINTR. See docs/DESIGN.md.
+    /// io_uring sends signal-notified task-work to the threads that used a ring when the ring is
+    /// closed (and, without DEFER_TASKRUN, for its completions too), which ends whatever
+    /// non-restartable wait that pool thread is in next (an epoll test's epoll_wait, say) with
+    /// EINTR. See docs/DESIGN.md.
     func pollRetrying(_ events: inout Events, timeout: Duration?) throws {
         while true {
             do throws(Errno) {
