@@ -75,6 +75,7 @@ import Testing
     @Test(arguments: TestBackends.all)
     func negativeTimeoutCountsAsZero(backend: Backend) throws {
         let poll = try Poll(backend: backend)
-        #expect(try measure(poll, .milliseconds(-5)) < .milliseconds(5))
+        let times = try (0..<5).map { _ in try measure(poll, .milliseconds(-5)) }
+        #expect(median(times) < .milliseconds(5), "waited: \(times)")
     }
 }
