@@ -219,19 +219,13 @@ import Testing
     /// then, as mio says of spurious events, accept gives would-block and the next readable
     /// brings the second connection. epoll re-checks readiness, so there it must not happen.
     private func acceptAfterReadable(_ listener: TCPListener, _ test: MioPoll, _ backend: Backend) throws -> (TCPStream, SocketAddress) {
-        if let accepted = try acceptUnlessWouldBlock(listener) { return accepted }
+        switch outcome({ () throws(Errno) in try listener.accept() }) {
+        case .success(let accepted): return accepted
+        case .failure(let error): guard error == .wouldBlock else { throw error }
+        }
         #expect(backend == .ioUring, "a spurious readable on epoll")
         try test.expectEvents([MioExpectEvent(Self.id1, .readable)])
         return try listener.accept()
-    }
-
-    private func acceptUnlessWouldBlock(_ listener: TCPListener) throws(Errno) -> (TCPStream, SocketAddress)? {
-        do throws(Errno) {
-            return try listener.accept()
-        } catch {
-            if error == .wouldBlock { return nil }
-            throw error
-        }
     }
 
     /// mio's `start_connections`: makes `count` connections to `address` on a helper thread; each
