@@ -14,7 +14,9 @@ protocol Selector: AnyObject, Sendable {
     func deregister(descriptor: CInt, ownership: DescriptorOwnership) throws(Errno)
     /// Deregisters an owned descriptor and closes it, releasing the file at once (the peer sees
     /// the close now, not at the next poll), with the fewest system calls the backend allows.
-    func closeRegistered(descriptor: CInt)
+    /// `keepingNumber`: release the file but keep the number taken (`DescriptorPlaceholder`),
+    /// because another thread may still be inside a call on it.
+    func closeRegistered(descriptor: CInt, keepingNumber: Bool)
 
     func addWaker(token: Token) throws(Errno) -> WakerID
     func wake(_ waker: WakerID) throws(Errno)

@@ -5,15 +5,28 @@ import SystemPackage
 /// The descriptor inside every RingPoll socket and pipe, and its registration.
 ///
 /// Three promises rest on it:
-/// - I/O never touches a closed, possibly reused, descriptor number: `withDescriptor` counts
-///   calls in flight, and `close` waits for them before the number is released.
+/// - I/O never touches a closed, possibly reused, descriptor number (see "Closing" below).
 /// - Closing deregisters first, and tells the backend the file is about to go, so that an
 ///   io_uring poll does not keep the file open (the peer sees EOF at once, as with epoll).
 /// - A descriptor is registered with one `Poll` at a time: another registry gets
 ///   `Errno.fileExists`, as epoll would answer for the same file.
+///
+/// Calls cost what the system call costs. The first thread that does I/O becomes the owner:
+/// its calls check the closed flag with plain loads, no atomic read-modify-write, no lock (the
+/// raw C loop has none either). Calls from any other thread are counted in flight, so that a
+/// close can wait for them. A close from the owner thread (or with no owner yet) therefore gives
+/// the number back at once; a close from another thread cannot know whether the owner is inside
+/// a call, so it releases the file through `DescriptorPlaceholder` and gives the number back when
+/// the object goes away.
 final class OwnedDescriptor: Sendable {
-    /// Bit 0: closed; the rest: the number of I/O calls in flight (counted in steps of 2).
+    /// Bit 0: closed; the rest: the number of non-owner calls in flight (counted in steps of 2).
     private let usage = Atomic<Int>(0)
+    /// The owner thread's `pthread_self()`, 0 until a thread does I/O. A recycled value can only
+    /// belong to a thread started after the owner ended, which then rightly owns its calls.
+    private let ownerThread = Atomic<UInt>(0)
+    /// The number is held by the placeholder after a close from a non-owner thread; the file is
+    /// released, the number is closed by `deinit`.
+    private let holdsPlaceholder = Atomic<Bool>(false)
     private let descriptor: CInt
     private let registration = Mutex<Registry?>(nil)
 
@@ -43,11 +56,45 @@ final class OwnedDescriptor: Sendable {
     /// The number, or -1 once closed.
     var rawValue: CInt { isClosed ? -1 : descriptor }
 
-    /// Runs `body` with the descriptor; throws `Errno.badFileDescriptor` once closed. The
-    /// descriptor stays open until `body` returns, even if another thread calls `close`.
+    @inline(__always)
+    private static var currentThread: UInt { UInt(pthread_self()) }
+
+    /// Runs `body` with the descriptor; throws `Errno.badFileDescriptor` once closed, also when
+    /// another thread closed it while `body` ran (whatever `body` then found under the number
+    /// is not the file any more). The number is never given back while `body` runs.
     @inline(__always)
     func withDescriptor<Result>(_ body: (CInt) throws(Errno) -> Result) throws(Errno) -> Result {
-        let before = usage.add(2, ordering: .acquiring).oldValue
+        guard ownerThread.load(ordering: .relaxed) == OwnedDescriptor.currentThread else {
+            return try withDescriptorOffOwner(body)
+        }
+        guard usage.load(ordering: .relaxed) & 1 == 0 else { throw .badFileDescriptor }
+        return try runChecked(body)
+    }
+
+    /// `body`, with its outcome replaced by `Errno.badFileDescriptor` when a close happened
+    /// meanwhile.
+    @inline(__always)
+    private func runChecked<Result>(_ body: (CInt) throws(Errno) -> Result) throws(Errno) -> Result {
+        let result: Result
+        do throws(Errno) {
+            result = try body(descriptor)
+        } catch {
+            throw isClosed ? .badFileDescriptor : error
+        }
+        if isClosed { throw .badFileDescriptor }
+        return result
+    }
+
+    /// The first call of all makes its thread the owner; calls of other threads are counted.
+    private func withDescriptorOffOwner<Result>(_ body: (CInt) throws(Errno) -> Result) throws(Errno) -> Result {
+        let current = OwnedDescriptor.currentThread
+        if ownerThread.load(ordering: .relaxed) == 0,
+           ownerThread.compareExchange(expected: 0, desired: current, ordering: .sequentiallyConsistent).exchanged {
+            // Either `close` sees this owner (and keeps the number), or this load sees the close.
+            guard usage.load(ordering: .sequentiallyConsistent) & 1 == 0 else { throw .badFileDescriptor }
+            return try runChecked(body)
+        }
+        let before = usage.add(2, ordering: .sequentiallyConsistent).oldValue
         defer { usage.subtract(2, ordering: .releasing) }
         guard before & 1 == 0 else { throw .badFileDescriptor }
         return try body(descriptor)
@@ -102,26 +149,41 @@ final class OwnedDescriptor: Sendable {
 
     // MARK: Closing
 
-    /// Waits for I/O in flight on other threads, then deregisters and closes. Idempotent.
+    /// Waits for counted calls in flight, then deregisters and releases the file. Idempotent.
     func close() throws(Errno) {
-        let before = usage.bitwiseOr(1, ordering: .acquiringAndReleasing).oldValue
+        try release(ownerMayBeInCall: true)
+    }
+
+    /// `ownerMayBeInCall` is false only in `deinit`, when no thread can be inside a call.
+    private func release(ownerMayBeInCall: Bool) throws(Errno) {
+        let before = usage.bitwiseOr(1, ordering: .sequentiallyConsistent).oldValue
         guard before & 1 == 0 else { return }
-        // I/O calls in flight are non-blocking system calls: they end within microseconds.
+        // Counted calls are non-blocking system calls: they end within microseconds.
         while usage.load(ordering: .acquiring) > 1 {
             sched_yield()
         }
-        let closedByBackend = registration.withLock { current -> Bool in
+        let owner = ownerThread.load(ordering: .sequentiallyConsistent)
+        let keepsNumber = ownerMayBeInCall && owner != 0 && owner != OwnedDescriptor.currentThread
+        let releasedByBackend = registration.withLock { current -> Bool in
             defer { current = nil }
             guard let registry = current else { return false }
-            registry.selector.closeRegistered(descriptor: descriptor)
+            registry.selector.closeRegistered(descriptor: descriptor, keepingNumber: keepsNumber)
             return true
         }
-        if !closedByBackend, Glibc.close(descriptor) != 0, errno != EINTR {
+        if keepsNumber {
+            // The owner may be about to use the number: it stays taken until deinit.
+            holdsPlaceholder.store(true, ordering: .releasing)
+            if !releasedByBackend { _ = DescriptorPlaceholder.cover(descriptor) }
+        } else if !releasedByBackend, Glibc.close(descriptor) != 0, errno != EINTR {
             throw Errno(rawValue: errno)
         }
     }
 
     deinit {
-        try? close()
+        if holdsPlaceholder.load(ordering: .acquiring) {
+            Glibc.close(descriptor)
+        } else {
+            try? release(ownerMayBeInCall: false)
+        }
     }
 }

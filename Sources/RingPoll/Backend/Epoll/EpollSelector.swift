@@ -31,11 +31,16 @@ final class EpollSelector: Selector, @unchecked Sendable {
         try state.withLock { state throws(Errno) in try state.deregister(descriptor: descriptor) }
     }
 
-    func closeRegistered(descriptor: CInt) {
-        // No EPOLL_CTL_DEL: closing the file removes it from epoll. Should the file live on
-        // through a duplicate, its events carry a retired generation and are dropped.
+    func closeRegistered(descriptor: CInt, keepingNumber: Bool) {
+        // No EPOLL_CTL_DEL: closing the file removes it from epoll (so does covering its number
+        // with the placeholder). Should the file live on through a duplicate, its events carry a
+        // retired generation and are dropped.
         state.withLock { $0.forget(descriptor: descriptor) }
-        Glibc.close(descriptor)
+        if keepingNumber {
+            _ = DescriptorPlaceholder.cover(descriptor)
+        } else {
+            Glibc.close(descriptor)
+        }
     }
 
     func addWaker(token: Token) throws(Errno) -> WakerID {

@@ -48,15 +48,19 @@ final class IOUringSelector: Selector, @unchecked Sendable {
         })
     }
 
-    func closeRegistered(descriptor: CInt) {
+    func closeRegistered(descriptor: CInt, keepingNumber: Bool) {
         let (closed, needed) = state.withLock { state in
-            (state.cancelAndClose(descriptor: descriptor), state.wake.takePendingSignal())
+            (state.cancelAndClose(descriptor: descriptor, closingNumber: !keepingNumber), state.wake.takePendingSignal())
         }
         signal(if: needed)
         // Off the ring's thread the cancel waits for the poller (woken if it sleeps). No
         // shutdown(2) to hurry the peer: it would end the connection for every other holder of
         // the socket (a dup, a forked child), which a close never does.
-        if !closed { Glibc.close(descriptor) }
+        if keepingNumber {
+            _ = DescriptorPlaceholder.cover(descriptor)
+        } else if !closed {
+            Glibc.close(descriptor)
+        }
     }
 
     func addWaker(token: Token) throws(Errno) -> WakerID {
@@ -234,8 +238,9 @@ struct IOUringState: ~Copyable {
     /// An armed poll holds a reference to the file, so without the cancel the peer would not see
     /// the close until the next poll. Returns false when the caller must close(2) it: another
     /// thread cannot touch the ring, so it wakes a sleeping poller, which cancels at once; a
-    /// poller busy elsewhere cancels when it next polls.
-    mutating func cancelAndClose(descriptor: CInt) -> Bool {
+    /// poller busy elsewhere cancels when it next polls. With `closingNumber` false the caller
+    /// releases the file itself (through the placeholder) and only the cancel is sent.
+    mutating func cancelAndClose(descriptor: CInt, closingNumber: Bool) -> Bool {
         if !isClosed, let slot = table.slot(forDescriptor: descriptor) { retire(slot) }
         guard !isClosed, ringOwner == rp_thread_serial(), !isPolling else {
             wake.request()
@@ -243,9 +248,11 @@ struct IOUringState: ~Copyable {
         }
         do throws(Errno) {
             try queueSubmissions()
-            try prepare { ring in rp_ring_prep_close(ring, descriptor, UserData.close.rawValue) }
+            if closingNumber {
+                try prepare { ring in rp_ring_prep_close(ring, descriptor, UserData.close.rawValue) }
+            }
             try submitPending(flushTaskWork: true)
-            return true
+            return closingNumber
         } catch {
             // The ring refused; the cancel goes out with the next poll, the close now.
             return false
