@@ -4,7 +4,7 @@ import Glibc
 ///
 /// Reads never wait: an empty pipe throws `Errno.wouldBlock` (wait for a readable event); once
 /// every sender is closed and the pipe is drained, a read returns 0.
-public final class PipeReceiver: Source, Sendable {
+public final class PipeReceiver: Source, ByteReader, Sendable {
     let owned: OwnedDescriptor
 
     init(owned: OwnedDescriptor) {

@@ -5,7 +5,7 @@ import Glibc
 /// Writes never wait: a full pipe throws `Errno.wouldBlock` (wait for a writable event), and a
 /// pipe whose reader is gone throws `Errno.brokenPipe` instead of raising SIGPIPE, which would
 /// end the process.
-public final class PipeSender: Source, Sendable {
+public final class PipeSender: Source, ByteWriter, Sendable {
     let owned: OwnedDescriptor
 
     init(owned: OwnedDescriptor) {

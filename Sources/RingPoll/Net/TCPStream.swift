@@ -5,7 +5,7 @@ import Glibc
 /// Reads and writes never wait: they throw `Errno.wouldBlock` and the caller waits for the next
 /// readable or writable event instead. With the default edge trigger, keep reading (or writing)
 /// until that error before polling again. A read returning 0 means the peer closed its side.
-public final class TCPStream: Source, Sendable {
+public final class TCPStream: Source, ByteReader, ByteWriter, Sendable {
     let owned: OwnedDescriptor
 
     init(owned: OwnedDescriptor) {

@@ -5,7 +5,7 @@ import Glibc
 ///
 /// Reads and writes never wait: they throw `Errno.wouldBlock` and the caller waits for the next
 /// readable or writable event instead. A read returning 0 means the peer closed its side.
-public final class UnixStream: Source, Sendable {
+public final class UnixStream: Source, ByteReader, ByteWriter, Sendable {
     let owned: OwnedDescriptor
 
     init(owned: OwnedDescriptor) {
