@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <execinfo.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -38,10 +40,18 @@ static void trace(void) {
     tracing = 0;
 }
 
+// The thread another thread watches (rp_malloc_counter_watch), and its count.
+static _Atomic(pthread_t) watched;
+static _Atomic uint64_t watched_allocations;
+
 static inline void count_one(void) {
     if (counting && !tracing) {
         allocations++;
         trace();
+    }
+    pthread_t target = atomic_load_explicit(&watched, memory_order_relaxed);
+    if (target && pthread_equal(target, pthread_self())) {
+        atomic_fetch_add_explicit(&watched_allocations, 1, memory_order_relaxed);
     }
 }
 
@@ -107,3 +117,12 @@ int rp_malloc_counter_is_active(void) {
     free(probe);
     return seen == 1;
 }
+
+void rp_malloc_counter_watch(pthread_t thread) {
+    atomic_store(&watched_allocations, 0);
+    atomic_store(&watched, thread);
+}
+
+uint64_t rp_malloc_counter_watched(void) { return atomic_load(&watched_allocations); }
+
+void rp_malloc_counter_unwatch(void) { atomic_store(&watched, (pthread_t)0); }

@@ -2,6 +2,7 @@
 #ifndef RINGPOLL_CTESTSUPPORT_H
 #define RINGPOLL_CTESTSUPPORT_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 // Allocation counting. The test binary defines malloc and friends itself (forwarding to glibc),
@@ -11,6 +12,12 @@
 void rp_malloc_counter_start(void);
 /// Stops counting and returns how many allocations this thread made since the start.
 uint64_t rp_malloc_counter_stop(void);
+/// Counts the allocations of `thread` (another thread than the caller, typically) from zero,
+/// until `rp_malloc_counter_unwatch`; one thread is watched at a time.
+void rp_malloc_counter_watch(pthread_t thread);
+/// How many allocations the watched thread made since the watch began.
+uint64_t rp_malloc_counter_watched(void);
+void rp_malloc_counter_unwatch(void);
 /// Whether this process's allocations really pass through the counter (it counts one itself).
 int rp_malloc_counter_is_active(void);
 

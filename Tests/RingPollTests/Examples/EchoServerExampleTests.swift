@@ -31,6 +31,61 @@ import Testing
         #expect(server.waitForExit() == 0, "the server exits cleanly on SIGTERM: \(server.transcript)")
     }
 
+    /// A client that sends without reading: once the server's writes would block it stops
+    /// reading, so the client's sends stall after a bounded amount (the sockets' buffers and one
+    /// read's worth in the server), and every byte still comes back, in order, once it reads.
+    @Test(arguments: TestBackends.all)
+    func clientThatDoesNotReadIsNotBufferedWithoutBound(backend: Backend) throws {
+        let server = try ExampleProcess("echo-server", ["--port", "0", "--backend", "\(backend)"], backend: backend)
+        let banner = try #require(server.nextLine())
+        let address = try SocketAddress(String(banner.split(separator: " ")[3]))
+        let stream = try TCPStream.connect(to: address)
+        let poll = try Poll(backend: backend)
+        try poll.registry.register(stream, token: Token(0), interests: [.readable, .writable])
+        var events = Events(capacity: 4)
+
+        // Send a repeating pattern until nothing more goes out for 300 ms.
+        let chunk = (0..<65_536).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        var sent = 0
+        let limit = 256 << 20
+        while sent < limit {
+            do throws(Errno) {
+                let offset = sent % 251
+                sent += try stream.write(Array(chunk[offset...]))
+            } catch {
+                #expect(error == .wouldBlock)
+                try poll.pollRetrying(&events, timeout: .milliseconds(300))
+                if !events.contains(where: \.isWritable) { break }
+            }
+        }
+        #expect(sent < 64 << 20, "the server kept reading: \(sent) bytes taken without being echoed")
+
+        // Now read: the echo resumes and everything comes back intact.
+        var received = 0
+        var mismatches = 0
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        while received < sent, clock.now < deadline {
+            do throws(Errno) {
+                let count = try stream.read(into: &buffer)
+                #expect(count > 0, "the server closed the connection")
+                if count == 0 { break }
+                for index in 0..<count where buffer[index] != UInt8(truncatingIfNeeded: (received + index) % 251) {
+                    mismatches += 1
+                }
+                received += count
+            } catch {
+                #expect(error == .wouldBlock)
+                try poll.pollRetrying(&events, timeout: .milliseconds(200))
+            }
+        }
+        #expect(received == sent)
+        #expect(mismatches == 0)
+        server.signal(SIGTERM)
+        #expect(server.waitForExit() == 0, "\(server.transcript)")
+    }
+
     @Test func refusesBadArguments() throws {
         let server = try ExampleProcess("echo-server", ["--port", "not-a-port"], backend: .epoll)
         #expect(server.waitForExit() == 2)
