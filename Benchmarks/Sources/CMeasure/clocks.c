@@ -28,7 +28,7 @@ uint64_t rpm_self_cpu_ns(void) {
 
 uint64_t rpm_thread_cpu_ns(pid_t tid) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    snprintf(path, sizeof path, "/proc/%d/schedstat", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     char text[128];

@@ -34,7 +34,7 @@ let header = RunHeader(
     machine: machine,
     scale: Scale(descriptorLimit: machine.descriptorLimit),
     settings: settings,
-    counting: SyscallCounting.probe()
+    counting: ThreadCounting.probe()
 )
 
 var measurements: [RowMeasurements] = []
@@ -59,5 +59,5 @@ if settings.json {
     if !failures.isEmpty {
         print("\nfailures:\n" + failures.joined(separator: "\n"))
     }
-    print("\ntargets (issue 4):\n" + renderTargets(targets))
+    print("\ntargets:\n" + renderTargets(targets))
 }

@@ -18,8 +18,8 @@ pid_t rpm_gettid(void);
 void rpm_lower_timer_slack(void);
 /// CPU time the calling thread has used, in nanoseconds (CLOCK_THREAD_CPUTIME_ID).
 uint64_t rpm_self_cpu_ns(void);
-/// CPU time thread `tid` of this process has used, in nanoseconds, from
-/// /proc/self/task/<tid>/schedstat (time on CPU, user and kernel). 0 when it cannot be read.
+/// CPU time thread `tid` (of this or another process) has used, in nanoseconds, from
+/// /proc/<tid>/schedstat (time on CPU, user and kernel). 0 when it cannot be read.
 uint64_t rpm_thread_cpu_ns(pid_t tid);
 
 /// Pins the calling thread to `cpu`. 0 or -errno.
@@ -40,6 +40,17 @@ void rpm_counter_start(int fd);
 void rpm_counter_stop(int fd);
 /// The count so far, or UINT64_MAX when it cannot be read.
 uint64_t rpm_counter_read(int fd);
+
+/// How many counters `rpm_malloc_counters_open` opens: one per glibc allocation function.
+enum { RPM_MALLOC_COUNTERS = 7 };
+/// Prepares counting of heap allocations with uprobes on glibc's allocation functions (found in
+/// this process's own mapping of libc, which other processes share). 1 when ready, or -errno;
+/// `reason` (may be NULL) receives a sentence on failure. Needs CAP_PERFMON.
+int rpm_malloc_probes_prepare(char *reason, int reason_size);
+/// Opens RPM_MALLOC_COUNTERS stopped counters of the allocations thread `tid` makes (0: the
+/// calling thread; any process), writing their descriptors to `fds`. Their sum is the count.
+/// Returns RPM_MALLOC_COUNTERS or -errno.
+int rpm_malloc_counters_open(pid_t tid, int *fds);
 
 /// A log-linear histogram of nanosecond values: exact below 32, then 32 buckets per power of
 /// two (a relative error under 3.2%). Not thread-safe; one per recording thread.

@@ -9,7 +9,7 @@ func formatValue(_ value: Double, _ metric: Metric) -> String {
         if value >= 1e6 { return String(format: "%.2fM", value / 1e6) }
         if value >= 1e3 { return String(format: "%.1fk", value / 1e3) }
         return String(format: "%.0f", value)
-    case .syscallsPerOperation:
+    case .syscallsPerOperation, .mallocsPerOperation:
         return String(format: "%.2f", value)
     }
 }

@@ -24,6 +24,7 @@ struct JSONReport: Codable {
     var rounds: Int
     var trialMilliseconds: Int
     var syscallCounting: String
+    var mallocCounting: String
     var rows: [Row]
     var targets: [TargetCheck]
 
@@ -35,6 +36,7 @@ struct JSONReport: Codable {
         rounds = header.settings.rounds
         trialMilliseconds = header.settings.plan.durationMilliseconds
         syscallCounting = header.counting.unavailableReason.map { "unavailable: \($0)" } ?? "perf raw_syscalls:sys_enter"
+        mallocCounting = header.counting.mallocsUnavailableReason.map { "unavailable: \($0)" } ?? "perf uprobes on glibc allocation functions"
         self.targets = targets
         rows = measured.map { row in
             Row(key: row.key, title: row.title, cells: row.implementations.map { implementation in

@@ -7,13 +7,13 @@ struct RunHeader {
     var machine: Machine
     var scale: Scale
     var settings: Settings
-    var counting: SyscallCounting
+    var counting: ThreadCounting
 
     var text: String {
         var lines = [
             "ringpoll-bench — \(date) — \(command)",
             "machine: \(machine.summary)",
-            "each cell: 1 untimed warm-up trial that also counts syscalls, then \(settings.rounds) timed trial(s) of "
+            "each cell: 1 untimed warm-up trial that also counts syscalls and mallocs, then \(settings.rounds) timed trial(s) of "
                 + "\(formatSeconds(settings.plan.durationMilliseconds)) (after \(formatSeconds(settings.plan.warmupMilliseconds)) of warm-up), "
                 + "implementations interleaved; figure = median over rounds; ×ratio = median of per-round ratios to C epoll",
             "server CPU/op: CPU time of the server thread(s) (schedstat) per operation; latency and ops/s: measured by the load process",
@@ -24,6 +24,11 @@ struct RunHeader {
             lines.append("syscalls/op: n/a — \(reason)")
         } else {
             lines.append("syscalls/op: perf counter on raw_syscalls:sys_enter of the server thread(s), from the warm-up trial")
+        }
+        if let reason = counting.mallocsUnavailableReason {
+            lines.append("mallocs/op: n/a — \(reason)")
+        } else {
+            lines.append("mallocs/op: perf counters on uprobes at glibc's malloc, calloc, realloc and aligned allocators, server thread(s), from the warm-up trial")
         }
         return lines.joined(separator: "\n")
     }

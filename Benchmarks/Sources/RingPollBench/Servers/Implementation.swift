@@ -8,6 +8,8 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
     case cIOUring = "c-io_uring"
     case ringPollIOUring = "ringpoll-io_uring"
     case ringPollEpoll = "ringpoll-epoll"
+    case exampleIOUring = "example-io_uring"
+    case exampleEpoll = "example-epoll"
     case swiftNIO = "swiftnio"
 
     var title: String {
@@ -16,6 +18,8 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
         case .cIOUring: "C io_uring"
         case .ringPollIOUring: "RingPoll io_uring"
         case .ringPollEpoll: "RingPoll epoll"
+        case .exampleIOUring: "example io_uring"
+        case .exampleEpoll: "example epoll"
         case .swiftNIO: "SwiftNIO"
         }
     }
@@ -30,6 +34,12 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
     }
 
     static let reference = Implementation.cEpoll
+
+    /// Whether this column is a shipped example run as its own process: it serves TCP echo only
+    /// (no idle sockets, no storm, no wake workload).
+    var isExampleProcess: Bool {
+        self == .exampleIOUring || self == .exampleEpoll
+    }
 }
 
 /// A server running on threads of its own, whose CPU time is read per thread.
@@ -50,6 +60,8 @@ func startEchoServer(_ implementation: Implementation, idleSockets: Int) throws(
     case .cIOUring: try RawEchoServer(loop: .ioUring, idleSockets: idleSockets)
     case .ringPollIOUring: try RingPollEchoServer(backend: .ioUring, idleSockets: idleSockets)
     case .ringPollEpoll: try RingPollEchoServer(backend: .epoll, idleSockets: idleSockets)
+    case .exampleIOUring: try ExampleProcessServer(program: "echo-server", arguments: ["--port", "0", "--backend", "io_uring"])
+    case .exampleEpoll: try ExampleProcessServer(program: "echo-server", arguments: ["--port", "0", "--backend", "epoll"])
     case .swiftNIO: try NIOEchoServer()
     }
 }

@@ -35,7 +35,7 @@ final class StormSockets {
 /// deregister every socket, poll again; repeated until the duration has passed. One operation
 /// is one register+deregister pair.
 func runStormTrial(_ implementation: Implementation, sockets: StormSockets, count: Int, plan: TrialPlan,
-                   counting: SyscallCounting) throws(BenchError) -> TrialResult {
+                   counting: ThreadCounting) throws(BenchError) -> TrialResult {
     let duration = UInt64(plan.durationMilliseconds) * 1_000_000
     let counters = plan.countsSyscalls ? counting.start(threads: [0]) : nil
     let cpuBefore = rpm_self_cpu_ns()
@@ -48,15 +48,15 @@ func runStormTrial(_ implementation: Implementation, sockets: StormSockets, coun
         pairs = rl_uring_storm(sockets.descriptors.baseAddress, Int32(count), duration)
     case .ringPollIOUring, .ringPollEpoll:
         pairs = try ringPollStorm(implementation.ringPollBackend!, sockets.streams[..<count], duration: duration)
-    case .swiftNIO:
-        throw BenchError("SwiftNIO has no registration API to storm")
+    case .swiftNIO, .exampleIOUring, .exampleEpoll:
+        throw BenchError("\(implementation.title) has no registration API to storm")
     }
     let elapsed = nowNanoseconds() - start
     let cpu = rpm_self_cpu_ns() - cpuBefore
-    let syscalls = counters?.stop()
+    let counts = counters?.stop()
     guard pairs >= 0 else { throw BenchError("\(implementation.title) storm", errno: Int32(-pairs)) }
     return TrialResult(operations: UInt64(pairs), elapsedNanoseconds: elapsed, serverCPUNanoseconds: cpu,
-                       p50Nanoseconds: nil, p99Nanoseconds: nil, syscalls: syscalls)
+                       p50Nanoseconds: nil, p99Nanoseconds: nil, syscalls: counts?.syscalls ?? nil, mallocs: counts?.mallocs ?? nil)
 }
 
 /// The storm as a RingPoll user writes it.

@@ -1,4 +1,4 @@
-/// How long one trial runs and whether it counts system calls.
+/// How long one trial runs and whether it counts system calls and allocations.
 struct TrialPlan: Sendable {
     var warmupMilliseconds: Int
     var durationMilliseconds: Int
@@ -16,6 +16,7 @@ struct TrialResult: Codable, Sendable {
     var p50Nanoseconds: UInt64?
     var p99Nanoseconds: UInt64?
     var syscalls: UInt64?
+    var mallocs: UInt64?
 
     func value(of metric: Metric) -> Double? {
         guard operations > 0 else { return nil }
@@ -27,6 +28,7 @@ struct TrialResult: Codable, Sendable {
         case .p50: return p50Nanoseconds.map { Double($0) }
         case .p99: return p99Nanoseconds.map { Double($0) }
         case .syscallsPerOperation: return syscalls.map { Double($0) / ops }
+        case .mallocsPerOperation: return mallocs.map { Double($0) / ops }
         }
     }
 }
@@ -38,6 +40,7 @@ enum Metric: String, CaseIterable, Codable, Sendable {
     case p50 = "p50_ns"
     case p99 = "p99_ns"
     case syscallsPerOperation = "syscalls_per_op"
+    case mallocsPerOperation = "mallocs_per_op"
 
     var title: String {
         switch self {
@@ -46,12 +49,13 @@ enum Metric: String, CaseIterable, Codable, Sendable {
         case .p50: "p50 latency"
         case .p99: "p99 latency"
         case .syscallsPerOperation: "syscalls/op"
+        case .mallocsPerOperation: "mallocs/op"
         }
     }
 
     /// Smaller is better for everything but throughput.
     var prefersLarger: Bool { self == .operationsPerSecond }
 
-    /// Syscall counts come from the counting trial; everything else from the timed rounds.
-    var fromCountingTrial: Bool { self == .syscallsPerOperation }
+    /// Counts come from the counting trial; everything else from the timed rounds.
+    var fromCountingTrial: Bool { self == .syscallsPerOperation || self == .mallocsPerOperation }
 }

@@ -9,7 +9,7 @@ import RingPoll
 /// poller records the time from the stamp to its wait's return. With `sameCPU`, both threads are
 /// pinned to CPU 0, so the woken poller runs at once on the waker's CPU (wake-up preemption):
 /// whatever the waker still holds at that moment, the poller waits for.
-func runWakeTrial(_ implementation: Implementation, sameCPU: Bool, plan: TrialPlan, counting: SyscallCounting) throws(BenchError) -> TrialResult {
+func runWakeTrial(_ implementation: Implementation, sameCPU: Bool, plan: TrialPlan, counting: ThreadCounting) throws(BenchError) -> TrialResult {
     guard let state = rl_wake_state_create() else { throw BenchError("wake state: out of memory") }
     defer { rl_wake_state_destroy(state) }
     let savedAffinity = sameCPU ? rpm_affinity_save() : nil
@@ -27,12 +27,12 @@ func runWakeTrial(_ implementation: Implementation, sameCPU: Bool, plan: TrialPl
     try wakeRepeatedly(state, poller, for: UInt64(plan.durationMilliseconds) * 1_000_000)
     let elapsed = nowNanoseconds() - start
     let cpu = rpm_thread_cpu_ns(poller.threadID) - cpuBefore
-    let syscalls = counters?.stop()
+    let counts = counters?.stop()
     let latencies = rl_wake_latencies(state)
     return TrialResult(operations: rl_wake_served_count(state), elapsedNanoseconds: elapsed,
                        serverCPUNanoseconds: cpu,
                        p50Nanoseconds: rpm_hist_percentile(latencies, 50), p99Nanoseconds: rpm_hist_percentile(latencies, 99),
-                       syscalls: syscalls)
+                       syscalls: counts?.syscalls ?? nil, mallocs: counts?.mallocs ?? nil)
 }
 
 private func wakeRepeatedly(_ state: OpaquePointer, _ poller: WakePoller, for duration: UInt64) throws(BenchError) {
@@ -89,6 +89,8 @@ private func startWakePoller(_ implementation: Implementation, state: WakeState,
                           stop: { rl_wake_request_stop(state.pointer); rl_eventfd_signal(eventFD); thread.join() })
     case .ringPollIOUring, .ringPollEpoll:
         return try startRingPollWakePoller(implementation.ringPollBackend!, state: state, pinned: pinned)
+    case .exampleIOUring, .exampleEpoll:
+        throw BenchError("\(implementation.title) has no wake workload")
     case .swiftNIO:
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()

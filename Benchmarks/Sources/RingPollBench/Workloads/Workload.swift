@@ -26,9 +26,11 @@ struct Scale: Codable, Sendable {
 }
 
 /// Builds the rows of a workload; resources the rows share live as long as the rows.
-func makeRows(_ kind: WorkloadKind, scale: Scale, counting: SyscallCounting) throws(BenchError) -> [WorkloadRow] {
+func makeRows(_ kind: WorkloadKind, scale: Scale, counting: ThreadCounting) throws(BenchError) -> [WorkloadRow] {
     let all = Implementation.allCases
-    let withoutNIO = all.filter { $0 != .swiftNIO }
+    // Only TCP echo runs everywhere; the other workloads need the server inside this process.
+    let inProcess = all.filter { !$0.isExampleProcess }
+    let withoutNIO = inProcess.filter { $0 != .swiftNIO }
     switch kind {
     case .pingpong:
         return [1, 100, 1_000].map { connections in
@@ -62,7 +64,7 @@ func makeRows(_ kind: WorkloadKind, scale: Scale, counting: SyscallCounting) thr
     case .wake:
         return [false, true].map { sameCPU in
             WorkloadRow(key: sameCPU ? "wake-same-cpu" : "wake", title: sameCPU ? "cross-thread wake, both on CPU 0" : "cross-thread wake",
-                        implementations: all) { (implementation, plan) throws(BenchError) in
+                        implementations: inProcess) { (implementation, plan) throws(BenchError) in
                 try runWakeTrial(implementation, sameCPU: sameCPU, plan: plan, counting: counting)
             }
         }
