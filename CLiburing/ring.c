@@ -3,6 +3,7 @@
 #include "ring_internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +105,22 @@ int rp_ring_submit_and_wait(rp_ring *r, int64_t timeout_ns) {
     struct io_uring_cqe *cqe = NULL;
     // With EXT_ARG the timeout travels in the enter call itself: no timeout SQE, ns precision.
     return io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, &ts, NULL);
+}
+
+int rp_ring_run_task_work(rp_ring *r, unsigned budget) {
+    if (!r->enabled || r->mode != RP_MODE_DEFER) return 0;
+    if (!(IO_URING_READ_ONCE(*r->ring.sq.kflags) & IORING_SQ_TASKRUN)) return 0;
+    // Every item may post a completion: ask for no more than the CQ has room for.
+    unsigned room = *r->ring.cq.kring_entries - io_uring_cq_ready(&r->ring);
+    if (budget > room) budget = room;
+    if (budget == 0) return 0;
+    // A wait for `budget` completions runs up to `budget` items of task-work before it looks;
+    // the zero timeout makes it return (-ETIME) instead of sleeping for what is missing.
+    struct __kernel_timespec zero = {.tv_sec = 0, .tv_nsec = 0};
+    struct io_uring_getevents_arg arg = {.sigmask = 0, .sigmask_sz = _NSIG / 8, .ts = (uint64_t)(uintptr_t)&zero};
+    int ret = io_uring_enter2((unsigned)r->ring.ring_fd, 0, budget, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                              (sigset_t *)&arg, sizeof arg);
+    return (ret >= 0 || ret == -ETIME || ret == -EINTR) ? (int)budget : ret;
 }
 
 unsigned rp_ring_reap(rp_ring *r, rp_completion *out, unsigned capacity, int *overflowed) {

@@ -56,6 +56,12 @@ int rp_ring_submit_and_flush(rp_ring *ring);
 /// it is 0. Returns >= 0, -ETIME on timeout, -EINTR on a signal, or another -errno.
 int rp_ring_submit_and_wait(rp_ring *ring, int64_t timeout_ns);
 
+/// DEFER_TASKRUN rings: runs up to `budget` items of deferred task-work now, in one enter that
+/// does not wait (other modes run task-work on every kernel entry and return 0 at once). A wait
+/// runs only about 20 items, so work that piles up faster (one item per cancelled poll, which
+/// also holds the poll's reference to its file until it runs) must be run this way. Returns the
+/// budget it used (0: nothing pending, or no room in the CQ: reap first), or -errno.
+int rp_ring_run_task_work(rp_ring *ring, unsigned budget);
 /// Copies up to `capacity` completions into `out` and consumes them, flushing the kernel's
 /// overflow list and deferred task-work as needed. Sets `*overflowed` to 1 if the CQ had
 /// overflowed at any point during the call (it is never reset to 0 here).

@@ -150,6 +150,11 @@ struct IOUringState: ~Copyable {
     private var wakeNeedsArm = true
     /// Cancels of kernel requests that no registration needs any more.
     private var pendingCancels: ContiguousArray<UserData> = []
+    /// Cancels submitted since deferred task-work last ran. Each leaves one item of task-work
+    /// (the cancelled poll's completion, which also drops its reference to the file), and a
+    /// wait runs only about 20 items: without running them on purpose they would pile up, in
+    /// kernel memory, without bound (a register+deregister loop reached a million).
+    private var cancelsAwaitingTaskWork = 0
     var wake = PollerWake()
     /// A `select` is in progress on some thread.
     private var isPolling = false
@@ -252,6 +257,7 @@ struct IOUringState: ~Copyable {
                 try prepare { ring in rp_ring_prep_close(ring, descriptor, UserData.close.rawValue) }
             }
             try submitPending(flushTaskWork: true)
+            runCancelledTaskWork()  // the cancelled poll lets go of the file only then
             return closingNumber
         } catch {
             // The ring refused; the cancel goes out with the next poll, the close now.
@@ -297,6 +303,7 @@ struct IOUringState: ~Copyable {
         diagnostics.isPollerAsleep = false
         isPolling = false
         reapCompletions()
+        runCancelledTaskWork()
         if let ring { diagnostics.droppedCompletions = Int(rp_ring_dropped(ring)) }
         if delivering {
             table.deliver(into: &events, confirmClosure: true)
@@ -326,6 +333,7 @@ struct IOUringState: ~Copyable {
             rp_ring_destroy(ring)
             ring = fresh
             pendingCancels.removeAll(keepingCapacity: true)  // the old ring took its requests along
+            cancelsAwaitingTaskWork = 0
             table.rescheduleArmed()
         }
         let result = rp_ring_enable(ring)
@@ -347,6 +355,7 @@ struct IOUringState: ~Copyable {
             let cancel = UserData(kind: .cancel, slot: target.slot, generation: target.generation)
             try prepare { ring in rp_ring_prep_cancel(ring, target.rawValue, cancel.rawValue) }
             pendingCancels.removeLast()
+            cancelsAwaitingTaskWork += 1
         }
         while let slot = table.popScheduled() {
             let registration = table[slot]
@@ -391,6 +400,19 @@ struct IOUringState: ~Copyable {
             result = flushTaskWork ? rp_ring_submit_and_flush(ring) : rp_ring_submit(ring)
         }
         if result < 0 { throw Errno(rawValue: -result) }
+    }
+
+    /// Runs the task-work that submitted cancels left behind, reaping what it posts (so that the
+    /// CQ has room for more). No system call when none is pending.
+    private mutating func runCancelledTaskWork() {
+        guard let ring else { return }
+        while cancelsAwaitingTaskWork > 0 {
+            let ran = rp_ring_run_task_work(ring, UInt32(min(cancelsAwaitingTaskWork, Int(UInt32.max))))
+            guard ran > 0 else { break }
+            cancelsAwaitingTaskWork -= min(cancelsAwaitingTaskWork, Int(ran))
+            reapCompletions()
+        }
+        cancelsAwaitingTaskWork = 0
     }
 
     private mutating func reapCompletions() {
