@@ -28,7 +28,19 @@ final class OwnedDescriptor: Sendable {
     /// released, the number is closed by `deinit`.
     private let holdsPlaceholder = Atomic<Bool>(false)
     private let descriptor: CInt
-    private let registration = Mutex<Registry?>(nil)
+    private let registration = Mutex(Registration())
+
+    /// Which registry holds the descriptor. The registry is kept after `deregister`, so that
+    /// registering with it again (a register/deregister loop) costs no retain and release; it is
+    /// replaced when another registry takes the descriptor, and let go by `close`.
+    private struct Registration {
+        var registry: Registry?
+        var isRegistered = false
+
+        func isRegistered(with candidate: Registry) -> Bool {
+            isRegistered && registry === candidate
+        }
+    }
 
     /// Takes ownership of `descriptor`.
     init(_ descriptor: CInt) {
@@ -120,15 +132,16 @@ final class OwnedDescriptor: Sendable {
     func register(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registration.withLock { current throws(Errno) in
             guard !isClosed else { throw Errno.badFileDescriptor }
-            if current != nil { throw Errno.fileExists }
+            if current.isRegistered { throw Errno.fileExists }
             try registry.selector.register(request(descriptor, token, interests, trigger))
-            current = registry
+            if current.registry !== registry { current.registry = registry }
+            current.isRegistered = true
         }
     }
 
     func reregister(_ registry: Registry, token: Token, interests: Interest, trigger: Trigger) throws(Errno) {
         try registration.withLock { current throws(Errno) in
-            guard current === registry else { throw Errno.noSuchFileOrDirectory }
+            guard current.isRegistered(with: registry) else { throw Errno.noSuchFileOrDirectory }
             guard !isClosed else { throw Errno.badFileDescriptor }
             try registry.selector.reregister(request(descriptor, token, interests, trigger))
         }
@@ -136,10 +149,10 @@ final class OwnedDescriptor: Sendable {
 
     func deregister(_ registry: Registry) throws(Errno) {
         try registration.withLock { current throws(Errno) in
-            guard current === registry else { throw Errno.noSuchFileOrDirectory }
+            guard current.isRegistered(with: registry) else { throw Errno.noSuchFileOrDirectory }
             guard !isClosed else { throw Errno.badFileDescriptor }
             try registry.selector.deregister(descriptor: descriptor, ownership: .owned)
-            current = nil
+            current.isRegistered = false
         }
     }
 
@@ -164,9 +177,11 @@ final class OwnedDescriptor: Sendable {
         }
         let owner = ownerThread.load(ordering: .sequentiallyConsistent)
         let keepsNumber = ownerMayBeInCall && owner != 0 && owner != OwnedDescriptor.currentThread
+        // Also after a deregister: on io_uring its cancel may not have reached the kernel yet,
+        // and until it does the poll keeps the file open.
         let releasedByBackend = registration.withLock { current -> Bool in
-            defer { current = nil }
-            guard let registry = current else { return false }
+            defer { current = Registration() }
+            guard let registry = current.registry else { return false }
             registry.selector.closeRegistered(descriptor: descriptor, keepingNumber: keepsNumber)
             return true
         }

@@ -49,6 +49,47 @@ import Testing
         #expect(peerReadsEndOfStream(pair, within: 1000))
     }
 
+    /// Deregister, then close at once (the way mio programs drop a connection): the cancel has
+    /// not reached the kernel yet, so the close must take it along, or the armed poll would keep
+    /// the file open until the next poll.
+    @Test(arguments: TestBackends.withRingModes)
+    func closeRightAfterDeregisterReleasesTheFile(target: BackendUnderTest) throws {
+        let poll = try target.makePoll()
+        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: .readable)
+        var events = Events(capacity: 8)
+        try poll.pollRetrying(&events, timeout: .zero)  // armed: the kernel holds the file
+        try owned.deregister(poll.registry)
+        try owned.close()
+        #expect(peerReadsEndOfStream(pair, within: 0))
+    }
+
+    /// Many registrations deregistered between two polls leave one item of deferred task-work
+    /// each (DEFER_TASKRUN), and a wait runs only about 20: they must still all run, or the
+    /// cancelled polls keep their files (and kernel memory) without bound. After one poll, every
+    /// file is free: each peer reads end of stream as soon as its socket is closed.
+    @Test(arguments: TestBackends.withRingModes)
+    func cancelsOfManyDeregistrationsAllReachTheKernel(target: BackendUnderTest) throws {
+        raiseDescriptorLimit()
+        let poll = try target.makePoll()
+        let sockets = try (0..<500).map { index -> (SocketPair, OwnedDescriptor) in
+            let pair = SocketPair()
+            let owned = OwnedDescriptor(dup(pair.local))
+            pair.closeLocal()
+            try owned.register(poll.registry, token: Token(index), interests: .readable, trigger: .edge)
+            return (pair, owned)
+        }
+        var events = Events(capacity: 8)
+        try poll.pollRetrying(&events, timeout: .zero)  // all armed
+        for (_, owned) in sockets { try owned.deregister(poll.registry) }
+        try poll.pollRetrying(&events, timeout: .zero)  // the cancels go out
+        // Closing now, from another thread (which cannot touch the ring): only the file
+        // references the polls held are left to drop, and those must be gone already.
+        let closing = Handoff(sockets.map(\.1))
+        #expect(TestThread { closing.value.allSatisfy { (try? $0.close()) != nil } }.join())
+        let stillOpen = sockets.filter { !peerReadsEndOfStream($0.0, within: 0) }.count
+        #expect(stillOpen == 0, "\(stillOpen) of 500 files still held by cancelled polls")
+    }
+
     /// A close ends this descriptor, not the connection: another holder of the same socket (a
     /// dup here; a forked child or a passed descriptor alike) keeps talking to the peer. Closing
     /// on the poll thread, from another thread, and after the poll is gone.
