@@ -81,18 +81,31 @@ public struct Events: RandomAccessCollection, Sendable {
 
 /// The fixed-capacity memory behind `Events`. Copies of an `Events` value share it until one of
 /// them is filled again (copy on write), which is what makes the `Sendable` promise hold.
+///
+/// The count lives in the same raw memory as the events, not in a stored `var`: a class's
+/// stored property is checked for exclusive access at run time on every write and most reads,
+/// which cost a runtime call per event delivered and per event iterated.
 @usableFromInline
 final class EventBuffer: @unchecked Sendable {
     @usableFromInline let base: UnsafeMutablePointer<Event>
     @usableFromInline let capacity: Int
-    @usableFromInline var count = 0
+    @usableFromInline let countStorage: UnsafeMutablePointer<Int>
+
+    @inlinable
+    var count: Int {
+        get { countStorage.pointee }
+        set { countStorage.pointee = newValue }
+    }
 
     init(capacity: Int) {
         self.capacity = capacity
         base = .allocate(capacity: Swift.max(1, capacity))
+        countStorage = .allocate(capacity: 1)
+        countStorage.initialize(to: 0)
     }
 
     deinit {
         base.deallocate()  // `Event` is a trivial type: nothing to deinitialize
+        countStorage.deallocate()
     }
 }
