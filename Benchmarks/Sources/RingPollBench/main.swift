@@ -41,6 +41,7 @@ var measurements: [RowMeasurements] = []
 for kind in settings.workloads {
     do throws(BenchError) {
         let rows = try makeRows(kind, scale: header.scale, counting: header.counting)
+            .filter { settings.rowKeys?.contains($0.key) ?? true }
         measurements += measure(rows, settings: settings, progress: progress)
     } catch {
         progress("\(kind.rawValue): could not be set up: \(error)")

@@ -10,6 +10,8 @@ struct Settings: Sendable {
     var workloads = WorkloadKind.allCases
     /// Columns to run (the others show "–"); all by default. For profiling one implementation.
     var implementations = Implementation.allCases
+    /// Row keys to run (e.g. `storm-19000`), nil for every row of the chosen workloads.
+    var rowKeys: Set<String>?
 
     static let usage = """
         usage: ringpoll-bench [--quick] [--json] [--rounds N] [--seconds S] [--only LIST]
@@ -19,6 +21,7 @@ struct Settings: Sendable {
           --seconds S   length of one timed trial (default 1.0)
           --only LIST   comma-separated workloads: \(WorkloadKind.allCases.map(\.rawValue).joined(separator: ","))
           --impls LIST  comma-separated implementations: \(Implementation.allCases.map(\.rawValue).joined(separator: ","))
+          --rows LIST   comma-separated row keys, e.g. pingpong-100,storm-19000 (for profiling one row)
         """
 
     static func parse(_ arguments: [String]) throws(BenchError) -> Settings {
@@ -49,6 +52,10 @@ struct Settings: Sendable {
                 let kinds = names.compactMap(Implementation.init(rawValue:))
                 guard !kinds.isEmpty, kinds.count == names.count else { throw BenchError("--impls takes: \(Implementation.allCases.map(\.rawValue).joined(separator: ","))") }
                 settings.implementations = kinds
+            case "--rows":
+                let keys = (rest.popFirst() ?? "").split(separator: ",").map(String.init)
+                guard !keys.isEmpty else { throw BenchError("--rows takes row keys such as pingpong-100,storm-1000") }
+                settings.rowKeys = Set(keys)
             case "--help", "-h":
                 throw BenchError(usage)
             default:
