@@ -34,6 +34,7 @@ int rp_ring_create(unsigned sq_entries, unsigned cq_entries, rp_ring_mode max_mo
         if (ret == 0) {
             r->mode = (rp_ring_mode)mode;
             r->enabled = (mode != RP_MODE_DEFER);
+            r->quiet_success = (p.features & IORING_FEAT_CQE_SKIP) ? IOSQE_CQE_SKIP_SUCCESS : 0;
             *out = r;
             return 0;
         }
@@ -78,6 +79,9 @@ int rp_ring_prep_cancel(rp_ring *r, uint64_t target, uint64_t user_data) {
     if (!sqe) return -EBUSY;
     io_uring_prep_cancel64(sqe, target, 0);
     io_uring_sqe_set_data64(sqe, user_data);
+    // Only a failed cancel matters (-EALREADY is retried); the cancelled poll's own final
+    // completion still arrives. Half the completions of a deregister.
+    io_uring_sqe_set_flags(sqe, r->quiet_success);
     return 0;
 }
 
@@ -86,6 +90,7 @@ int rp_ring_prep_close(rp_ring *r, int fd, uint64_t user_data) {
     if (!sqe) return -EBUSY;
     io_uring_prep_close(sqe, fd);
     io_uring_sqe_set_data64(sqe, user_data);
+    io_uring_sqe_set_flags(sqe, r->quiet_success);
     return 0;
 }
 

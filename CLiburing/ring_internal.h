@@ -10,6 +10,9 @@ struct rp_ring {
     struct io_uring ring;
     rp_ring_mode mode;
     int enabled;  // DEFER rings are created disabled and enabled by their owning thread
+    // IOSQE_CQE_SKIP_SUCCESS for requests whose success needs no completion (cancels, closes),
+    // when the kernel has it (5.17+).
+    unsigned quiet_success;
 };
 
 #endif

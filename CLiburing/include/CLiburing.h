@@ -41,9 +41,10 @@ int rp_ring_enable(rp_ring *ring);
 
 /// Queue a POLL_ADD (multishot when `multishot` != 0). Returns 0, or -EBUSY when the SQ is full.
 int rp_ring_prep_poll(rp_ring *ring, int fd, uint32_t mask, int multishot, uint64_t user_data);
-/// Queue an ASYNC_CANCEL of the request carrying `target`. Returns 0, or -EBUSY when the SQ is full.
+/// Queue an ASYNC_CANCEL of the request carrying `target`; only a failure posts a completion where
+/// the kernel can skip successful ones (5.17+). Returns 0, or -EBUSY when the SQ is full.
 int rp_ring_prep_cancel(rp_ring *ring, uint64_t target, uint64_t user_data);
-/// Queue an IORING_OP_CLOSE of `fd`. Returns 0, or -EBUSY when the SQ is full.
+/// Queue an IORING_OP_CLOSE of `fd` (likewise silent on success). Returns 0, or -EBUSY when the SQ is full.
 int rp_ring_prep_close(rp_ring *ring, int fd, uint64_t user_data);
 /// SQEs queued and not yet handed to the kernel.
 unsigned rp_ring_sq_pending(const rp_ring *ring);
