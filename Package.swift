@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(
             name: "RingPollTests",
             // The examples are built with the tests, which launch them as real processes.
-            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo"]
+            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "AsyncEchoServer"]
         ),
         .testTarget(
             name: "RingPollAsyncTests",
