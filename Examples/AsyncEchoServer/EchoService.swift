@@ -24,7 +24,7 @@ enum EchoService {
     /// a client that does not read its echoes stops the server from reading more: the kernel's
     /// socket buffers are the only buffers.
     static func echo(_ connection: AsyncTCPStream) async {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         defer {
             buffer.deallocate()
             try? connection.close()

@@ -79,7 +79,12 @@ final class Registration: Sendable {
     func perform<Value>(_ direction: Direction, _ attempt: () throws(Errno) -> Attempt<Value>) async throws -> Value {
         let (slot, generation) = try self.slot()
         let io = executor.core.io
-        try await executor.acquire(slot, generation, direction).check()
+        // Free direction: taken without calling an async function (a call into one that takes an
+        // `isolated` parameter costs the runtime an executor check, with a lock on the task's
+        // status records, per call).
+        if !io.tryAcquire(slot, direction) {
+            try await executor.waitForTurn(slot, generation, direction).check()
+        }
         defer { io.release(slot, generation, direction) }
         while true {
             assert(executor.isCurrent, "a socket operation resumed off its executor's thread")

@@ -86,7 +86,10 @@ final class StreamIO<Socket: ByteStreamSocket>: Sendable {
 
     nonisolated(nonsending)
     func read(into buffer: UnsafeMutableRawBufferPointer) async throws -> Int {
-        try await executor.perform(ReadOperation(io: self, buffer: buffer))
+        if executor.isCurrent, executor.runsHere(#isolation) {
+            return try await readHere(into: buffer)
+        }
+        return try await executor.perform(ReadOperation(io: self, buffer: buffer))
     }
 
     nonisolated(nonsending)
@@ -102,11 +105,17 @@ final class StreamIO<Socket: ByteStreamSocket>: Sendable {
 
     nonisolated(nonsending)
     func write(_ buffer: UnsafeRawBufferPointer) async throws {
+        if executor.isCurrent, executor.runsHere(#isolation) {
+            return try await writeHere(buffer)
+        }
         try await executor.perform(WriteOperation(io: self, buffer: buffer))
     }
 
     nonisolated(nonsending)
     func write(_ bytes: [UInt8]) async throws {
+        if executor.isCurrent, executor.runsHere(#isolation) {
+            return try await writeHere(bytes)
+        }
         try await executor.perform(WriteArrayOperation(io: self, bytes: bytes))
     }
 

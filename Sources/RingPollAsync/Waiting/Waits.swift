@@ -31,11 +31,11 @@ extension PollExecutor {
         }, isolation: isolation)
     }
 
-    /// Takes `direction` of the socket in `slot`: at once when it is free, else after the
-    /// operations queued before this one.
-    func acquire(_ slot: UInt32, _ generation: UInt32, _ direction: Direction, isolation: isolated (any Actor)? = #isolation) async -> WaitOutcome {
+    /// Waits until `direction` of the socket in `slot` passes to this operation, after the ones
+    /// queued before it (the caller found it busy).
+    func waitForTurn(_ slot: UInt32, _ generation: UInt32, _ direction: Direction, isolation: isolated (any Actor)? = #isolation) async -> WaitOutcome {
         let core = self.core
-        if core.io.tryAcquire(slot, direction) { return .ready }
+        if core.io.tryAcquire(slot, direction) { return .ready }  // released meanwhile
         guard !core.draining else { return .shutdown }
         let id = core.makeWaitID()
         return await withTaskCancellationHandler(operation: {
