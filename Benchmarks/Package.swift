@@ -26,6 +26,7 @@ let package = Package(
                 "CMeasure",
                 "CLoad",
                 .product(name: "RingPoll", package: "RingPoll"),
+                .product(name: "RingPollAsync", package: "RingPoll"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -48,7 +48,7 @@ for kind in settings.workloads {
 }
 progress("done")
 
-let targets = checkTargets(measurements)
+let targets = checkTargets(measurements) + checkAsyncTargets(measurements)
 if settings.json {
     print(JSONReport(header: header, rows: measurements, targets: targets).encoded())
 } else {
@@ -59,5 +59,5 @@ if settings.json {
     if !failures.isEmpty {
         print("\nfailures:\n" + failures.joined(separator: "\n"))
     }
-    print("\ntargets (issue 4):\n" + renderTargets(targets))
+    print("\ntargets (issues 4 and 8):\n" + renderTargets(targets))
 }

@@ -9,6 +9,9 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
     case ringPollIOUring = "ringpoll-io_uring"
     case ringPollEpoll = "ringpoll-epoll"
     case swiftNIO = "swiftnio"
+    case asyncIOUring = "async-io_uring"
+    case asyncEpoll = "async-epoll"
+    case swiftNIOAsync = "swiftnio-async"
 
     var title: String {
         switch self {
@@ -17,6 +20,9 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
         case .ringPollIOUring: "RingPoll io_uring"
         case .ringPollEpoll: "RingPoll epoll"
         case .swiftNIO: "SwiftNIO"
+        case .asyncIOUring: "Async io_uring"
+        case .asyncEpoll: "Async epoll"
+        case .swiftNIOAsync: "NIOAsyncChannel"
         }
     }
 
@@ -51,5 +57,8 @@ func startEchoServer(_ implementation: Implementation, idleSockets: Int) throws(
     case .ringPollIOUring: try RingPollEchoServer(backend: .ioUring, idleSockets: idleSockets)
     case .ringPollEpoll: try RingPollEchoServer(backend: .epoll, idleSockets: idleSockets)
     case .swiftNIO: try NIOEchoServer()
+    case .asyncIOUring: try AsyncEchoBenchServer(backend: .ioUring)
+    case .asyncEpoll: try AsyncEchoBenchServer(backend: .epoll)
+    case .swiftNIOAsync: try NIOAsyncEchoServer()
     }
 }

@@ -48,8 +48,8 @@ func runStormTrial(_ implementation: Implementation, sockets: StormSockets, coun
         pairs = rl_uring_storm(sockets.descriptors.baseAddress, Int32(count), duration)
     case .ringPollIOUring, .ringPollEpoll:
         pairs = try ringPollStorm(implementation.ringPollBackend!, sockets.streams[..<count], duration: duration)
-    case .swiftNIO:
-        throw BenchError("SwiftNIO has no registration API to storm")
+    case .swiftNIO, .asyncIOUring, .asyncEpoll, .swiftNIOAsync:
+        throw BenchError("\(implementation.title) has no registration API to storm")
     }
     let elapsed = nowNanoseconds() - start
     let cpu = rpm_self_cpu_ns() - cpuBefore

@@ -89,6 +89,8 @@ private func startWakePoller(_ implementation: Implementation, state: WakeState,
                           stop: { rl_wake_request_stop(state.pointer); rl_eventfd_signal(eventFD); thread.join() })
     case .ringPollIOUring, .ringPollEpoll:
         return try startRingPollWakePoller(implementation.ringPollBackend!, state: state, pinned: pinned)
+    case .asyncIOUring, .asyncEpoll, .swiftNIOAsync:
+        throw BenchError("\(implementation.title) is measured on the echo rows only")
     case .swiftNIO:
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()

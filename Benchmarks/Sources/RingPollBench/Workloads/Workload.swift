@@ -28,7 +28,8 @@ struct Scale: Codable, Sendable {
 /// Builds the rows of a workload; resources the rows share live as long as the rows.
 func makeRows(_ kind: WorkloadKind, scale: Scale, counting: SyscallCounting) throws(BenchError) -> [WorkloadRow] {
     let all = Implementation.allCases
-    let withoutNIO = all.filter { $0 != .swiftNIO }
+    // The async servers (issue 8) run the TCP echo rows only.
+    let withoutNIO = all.filter { $0 != .swiftNIO && !$0.isAsyncServer }
     switch kind {
     case .pingpong:
         return [1, 100, 1_000].map { connections in
@@ -62,7 +63,7 @@ func makeRows(_ kind: WorkloadKind, scale: Scale, counting: SyscallCounting) thr
     case .wake:
         return [false, true].map { sameCPU in
             WorkloadRow(key: sameCPU ? "wake-same-cpu" : "wake", title: sameCPU ? "cross-thread wake, both on CPU 0" : "cross-thread wake",
-                        implementations: all) { (implementation, plan) throws(BenchError) in
+                        implementations: all.filter { !$0.isAsyncServer }) { (implementation, plan) throws(BenchError) in
                 try runWakeTrial(implementation, sameCPU: sameCPU, plan: plan, counting: counting)
             }
         }
