@@ -71,9 +71,12 @@ final class NIOAsyncEchoServer: EchoServer {
         }
     }
 
+    /// Closes the listener, cancels the serving task (its connections' loops end and close their
+    /// channels) and waits for it, then shuts the event loop down: in the other order the
+    /// closing channels would schedule work on a loop that is gone.
     func stop() {
         serverChannel.channel.close(promise: nil)
-        try? group.syncShutdownGracefully()
+        serving.cancel()
         let done = DispatchSemaphore(value: 0)
         let serving = self.serving
         Task {
@@ -81,6 +84,7 @@ final class NIOAsyncEchoServer: EchoServer {
             done.signal()
         }
         _ = done.wait(timeout: .now() + .seconds(10))
+        try? group.syncShutdownGracefully()
     }
 
     private static func threadsOfThisProcess() -> [pid_t] {
