@@ -69,8 +69,8 @@ actor Tally {
                 }
             }
             for thread in threads {
-                let tasks = try #require(await thread.value(within: .seconds(10)))
-                for task in tasks { try await within(.seconds(10)) { await task.value } }
+                let tasks = try #require(await thread.value(within: .seconds(60)))
+                for task in tasks { try await within(.seconds(30)) { await task.value } }
             }
             #expect(ran.count == 2_000)
             #expect(wrong.count == 0)

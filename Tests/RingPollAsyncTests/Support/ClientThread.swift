@@ -35,17 +35,21 @@ final class ClientThread<Result: Sendable>: @unchecked Sendable {
     }
 
     /// Waits without blocking the caller's executor thread (a cooperative-pool thread polls).
+    ///
+    /// The polling task runs on the global executor, whose threads other (synchronous, blocking)
+    /// tests of the suite may hold for seconds: the result is checked once more after the
+    /// deadline, so a late wake-up of this task is not taken for a thread that did not finish.
     func value(within limit: Duration) async -> Result? {
         let clock = ContinuousClock()
         let end = clock.now + limit
-        while clock.now < end {
+        while true {
             if finished.wait(timeout: .now()) == .success {
                 pthread_join(handle, nil)
                 return outcome.value.withLock { $0 }
             }
+            if clock.now >= end { return nil }
             try? await Task.sleep(for: .milliseconds(5))
         }
-        return nil
     }
 }
 
