@@ -63,7 +63,7 @@ import Testing
             }
             let clientError = try #require(await client.value(within: .seconds(120)), "the client finished")
             #expect(clientError == nil)
-            let (allocations, onThread) = try await within(.seconds(10)) { try await server.value }
+            let (allocations, onThread) = try await within(.seconds(30)) { try await server.value }
             #expect(onThread)
             #expect(allocations == 0, "allocations on the executor thread over \(Self.rounds) round trips")
         }

@@ -52,7 +52,7 @@ import Testing
             #expect(accepted + afterPause < 48 << 20, "bounded by the socket buffers of both sides")
             try listener.close()
             await executor.shutdownGracefully()  // ends the connection task waiting in its write
-            _ = try await within(.seconds(10), "the server ending") { await server.value }
+            _ = try await within(.seconds(30), "the server ending") { await server.value }
         }
     }
 }

@@ -20,7 +20,7 @@ import Testing
             #expect(throws: Errno.badFileDescriptor, "double close") { try stream.close() }
             #expect(throws: Errno.badFileDescriptor) { try stream.shutdown(.write) }
             // The peer sees end of stream, and writing to a closed peer is a broken pipe.
-            #expect(try await within(.seconds(5)) { try await readSome(peer) } == [])
+            #expect(try await within(.seconds(30)) { try await readSome(peer) } == [])
             let broken = await Self.errno {
                 for _ in 0..<100 { try await peer.write([UInt8](repeating: 0, count: 4096)) }
             }
@@ -38,8 +38,8 @@ import Testing
             let offThread = Task { await errorOf { _ = try await readSome(stream) } }  // queued behind it
             try await Task.sleep(for: .milliseconds(50))
             try stream.close()  // from a thread that is not the executor's
-            let first = try await within(.seconds(5)) { await reader.value }
-            let second = try await within(.seconds(5)) { await offThread.value }
+            let first = try await within(.seconds(30)) { await reader.value }
+            let second = try await within(.seconds(30)) { await offThread.value }
             #expect(first as? Errno == .badFileDescriptor)
             #expect(second as? Errno == .badFileDescriptor)
             try peer.close()
@@ -114,7 +114,7 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(50))
             try listener.close()
-            #expect(try await within(.seconds(5)) { await loop.value } == 0)
+            #expect(try await within(.seconds(30)) { await loop.value } == 0)
         }
     }
 }

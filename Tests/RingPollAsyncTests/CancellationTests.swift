@@ -33,7 +33,7 @@ import Testing
             #expect(error is CancellationError, "\(String(describing: error))")
             // The registration is consistent: the next read gets the next data.
             try await writer.write([1, 2, 3])
-            let bytes = try await within(.seconds(5)) { try await readSome(reader) }
+            let bytes = try await within(.seconds(30)) { try await readSome(reader) }
             #expect(bytes == [1, 2, 3])
         }
     }
@@ -54,7 +54,7 @@ import Testing
             #expect(written.count > 0)
             // The cancelled write gave up its turn: another write goes through once there is room.
             _ = try await readSome(reader, capacity: 1 << 20)
-            try await within(.seconds(5)) { try await writer.write([1]) }
+            try await within(.seconds(30)) { try await writer.write([1]) }
         }
     }
 
@@ -67,7 +67,7 @@ import Testing
             // The listener still accepts.
             let address = try listener.localAddress()
             let client = Task { try await AsyncTCPStream.connect(to: address, on: executor) }
-            let accepted = try await within(.seconds(5)) { try await listener.accept().0 }
+            let accepted = try await within(.seconds(30)) { try await listener.accept().0 }
             _ = try await client.value
             try accepted.close()
         }
@@ -78,7 +78,7 @@ import Testing
         try await withExecutor(backend) { executor in
             let error = try await Self.cancelWhileWaiting(on: executor) { try await executor.sleep(for: .seconds(60)) }
             #expect(error is CancellationError, "\(String(describing: error))")
-            try await within(.seconds(5)) { try await executor.sleep(for: .milliseconds(1)) }
+            try await within(.seconds(30)) { try await executor.sleep(for: .milliseconds(1)) }
         }
     }
 
@@ -91,13 +91,13 @@ import Testing
                 withUnsafeCurrentTask { $0?.cancel() }
                 return await errorOf { _ = try await readSome(reader) }
             }
-            let readError = try await within(.seconds(5)) { await reading.value }
+            let readError = try await within(.seconds(30)) { await reading.value }
             #expect(readError is CancellationError)
             let sleeping = Task(executorPreference: executor) {
                 withUnsafeCurrentTask { $0?.cancel() }
                 return await errorOf { try await executor.sleep(for: .seconds(60)) }
             }
-            let sleepError = try await within(.seconds(5)) { await sleeping.value }
+            let sleepError = try await within(.seconds(30)) { await sleeping.value }
             #expect(sleepError is CancellationError)
             try writer.close()
         }
@@ -128,12 +128,12 @@ import Testing
             }
             try await Task.sleep(for: .milliseconds(300))
             for task in tasks { task.cancel() }
-            for task in tasks { try await within(.seconds(10)) { await task.value } }
+            for task in tasks { try await within(.seconds(30)) { await task.value } }
             #expect(cancelled.count == tasks.count)
             #expect(other.count == 0)
             for (reader, writer) in pairs.prefix(50) {
                 try await writer.write([9])
-                let bytes = try await within(.seconds(5)) { try await readSome(reader) }
+                let bytes = try await within(.seconds(30)) { try await readSome(reader) }
                 #expect(bytes == [9])
             }
         }
@@ -157,7 +157,7 @@ import Testing
                 let cancelling = Task.detached { task.cancel() }
                 await cancelling.value
                 try await writing.value
-                let outcome = try await within(.seconds(5)) { await task.value }
+                let outcome = try await within(.seconds(30)) { await task.value }
                 switch outcome {
                 case .success(let bytes):
                     #expect(bytes == [byte])
@@ -165,7 +165,7 @@ import Testing
                 case .failure(let error):
                     #expect(error is CancellationError, "\(error)")
                     cancelledRounds += 1
-                    let bytes = try await within(.seconds(5)) { try await readSome(reader, capacity: 1) }
+                    let bytes = try await within(.seconds(30)) { try await readSome(reader, capacity: 1) }
                     #expect(bytes == [byte], "the byte the cancelled read left")
                 }
             }

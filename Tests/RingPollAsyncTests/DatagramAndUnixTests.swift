@@ -22,7 +22,7 @@ import Testing
             for round in 0..<100 {
                 let message = Array("datagram \(round)".utf8)
                 #expect(try await client.send(message) == message.count)
-                let count = try await within(.seconds(5)) { [reply] in
+                let count = try await within(.seconds(30)) { [reply] in
                     var copy = reply
                     let count = try await client.receive(into: &copy)
                     return Array(copy[..<count])
@@ -31,7 +31,7 @@ import Testing
             }
             _ = reply
             reply = []
-            try await within(.seconds(5)) { try await echo.value }
+            try await within(.seconds(30)) { try await echo.value }
         }
     }
 
@@ -52,9 +52,9 @@ import Testing
             }
             let client = try await AsyncUnixStream.connect(to: address, on: executor)
             try await client.write(Array("abc".utf8))
-            #expect(try await within(.seconds(5)) { try await readSome(client) } == Array("cba".utf8))
+            #expect(try await within(.seconds(30)) { try await readSome(client) } == Array("cba".utf8))
             try client.shutdown(.write)
-            try await within(.seconds(5)) { try await server.value }
+            try await within(.seconds(30)) { try await server.value }
             try listener.close()
         }
     }

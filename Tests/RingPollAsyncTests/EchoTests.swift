@@ -32,7 +32,7 @@ import Testing
                 #expect(received == message)
             }
             try client.close()
-            try await within(.seconds(5)) { try await server.value }
+            try await within(.seconds(30)) { try await server.value }
         }
     }
 }

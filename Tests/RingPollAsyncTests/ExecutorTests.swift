@@ -88,7 +88,7 @@ actor Tally {
             let (reader, writer) = try AsyncUnixStream.pair(on: executor)
             for round in 0..<100 {
                 try await writer.write([UInt8(round)])
-                #expect(try await within(.seconds(5)) { try await readSome(reader) } == [UInt8(round)])
+                #expect(try await within(.seconds(30)) { try await readSome(reader) } == [UInt8(round)])
             }
             stop.increment()
             await spinner.value

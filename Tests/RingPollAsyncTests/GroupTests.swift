@@ -57,8 +57,8 @@ import Testing
         #expect(wrongThread.count == 0)
         try first.close()
         try second.close()
-        try await within(.seconds(10), "shutdown") { await group.shutdownGracefully() }
-        for server in servers { try await within(.seconds(5)) { await server.value } }
+        try await within(.seconds(30), "shutdown") { await group.shutdownGracefully() }
+        for server in servers { try await within(.seconds(30)) { await server.value } }
     }
 
     @Test func nextIsRoundRobin() throws {

@@ -4,12 +4,18 @@ import RingPollAsync
 import Testing
 
 /// The load test: 1,000 connections on one executor, each doing 10,000 verified round
-/// trips through the example's echo service (one task per connection). The client is a plain
-/// RingPoll poll loop on a thread of its own, so that it costs little and never runs on the
-/// executor under test.
-@Suite(.serialized) struct ManyConnectionsTests {
+/// trips (8 messages in flight per connection, each sent, echoed and checked) through the
+/// example's echo service (one task per connection). The client is a plain RingPoll poll loop on
+/// a thread of its own, so that it costs little and never runs on the executor under test.
+///
+/// It keeps both CPUs busy for half a minute or more, which makes the suite's timing tests
+/// (sub-millisecond poll timeouts, timer order) miss their bounds if it runs beside them; so it
+/// runs in a `swift test` of its own, with `RINGPOLL_ASYNC_LOAD=1` (`.ci/run` does that on each
+/// backend), and is skipped otherwise.
+@Suite(.serialized, .enabled(if: getenv("RINGPOLL_ASYNC_LOAD") != nil, "set RINGPOLL_ASYNC_LOAD=1 to run the load test"))
+struct ManyConnectionsTests {
     static let connections = 1_000
-    static let roundTrips = Int(String(cString: getenv("RINGPOLL_ASYNC_ROUND_TRIPS") ?? strdup("10000"))) ?? 10_000
+    static let roundTrips = getenv("RINGPOLL_ASYNC_ROUND_TRIPS").flatMap { Int(String(cString: $0)) } ?? 10_000
 
     @Test(arguments: AsyncTestBackends.all)
     func thousandConnectionsTenThousandRoundTripsEach(backend: Backend) async throws {
@@ -27,7 +33,7 @@ import Testing
             #expect(report.completed == Self.connections * Self.roundTrips)
             #expect(report.mismatches == 0)
             try listener.close()
-            _ = try await within(.seconds(10), "the server ending") { await server.value }
+            _ = try await within(.seconds(30), "the server ending") { await server.value }
         }
     }
 }
@@ -43,7 +49,7 @@ enum EchoLoad {
     static let messageSize = 16
     /// Messages in flight per connection: each is a round trip of its own (sent, echoed,
     /// checked), and a window of them lets one read or write carry several.
-    static let window = Int(String(cString: getenv("RINGPOLL_ASYNC_WINDOW") ?? strdup("8"))) ?? 8
+    static let window = getenv("RINGPOLL_ASYNC_WINDOW").flatMap { Int(String(cString: $0)) } ?? 8
 
     /// One connection: sends (connection, sequence) as 16 bytes, waits for them to come back,
     /// checks them, and sends the next.
@@ -152,3 +158,4 @@ enum EchoLoad {
         return report
     }
 }
+

@@ -30,7 +30,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(200))
         try await within(.seconds(30), "shutdown") { await executor.shutdownGracefully() }
-        for task in tasks { try await within(.seconds(5)) { await task.value } }
+        for task in tasks { try await within(.seconds(30)) { await task.value } }
         #expect(cancelled.count == tasks.count)
         #expect(finishedCleanup.count == tasks.count)
 
@@ -39,11 +39,11 @@ import Testing
         #expect(late is CancellationError)
         let readError = await errorOf { _ = try await readSome(pairs[0].0) }
         #expect(readError is CancellationError)
-        let ran = try await within(.seconds(5)) { await Task(executorPreference: executor) { 42 }.value }
+        let ran = try await within(.seconds(30)) { await Task(executorPreference: executor) { 42 }.value }
         #expect(ran == 42)
         try unread.close()
         // Shutting down again returns at once.
-        try await within(.seconds(5)) { await executor.shutdownGracefully() }
+        try await within(.seconds(30)) { await executor.shutdownGracefully() }
     }
 
     /// A task on the executor may shut its own executor down.
@@ -51,7 +51,7 @@ import Testing
     func aTaskOnTheExecutorCanShutItDown(backend: Backend) async throws {
         let executor = try PollExecutor(backend: backend)
         let task = Task(executorPreference: executor) { await executor.shutdownGracefully() }
-        try await within(.seconds(10)) { await task.value }
+        try await within(.seconds(30)) { await task.value }
         let after = await errorOf { try await executor.sleep(for: .milliseconds(1)) }
         #expect(after is CancellationError)
     }
@@ -66,7 +66,7 @@ import Testing
         let done = ClientThread { group.syncShutdownGracefully() }
         #expect(await done.value(within: .seconds(30)) != nil)
         for sleeper in sleepers {
-            let error = try await within(.seconds(5)) { await sleeper.value }
+            let error = try await within(.seconds(30)) { await sleeper.value }
             #expect(error is CancellationError)
         }
     }
