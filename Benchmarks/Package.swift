@@ -28,6 +28,7 @@ let package = Package(
                 .product(name: "RingPoll", package: "RingPoll"),
                 // The shipped example, run as a process of its own: what users run.
                 .product(name: "echo-server", package: "RingPoll"),
+                .product(name: "RingPollAsync", package: "RingPoll"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -49,7 +49,7 @@ for kind in settings.workloads {
 }
 progress("done")
 
-let targets = checkTargets(measurements)
+let targets = checkTargets(measurements) + checkAsyncTargets(measurements)
 if settings.json {
     print(JSONReport(header: header, rows: measurements, targets: targets).encoded())
 } else {

@@ -11,6 +11,9 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
     case exampleIOUring = "example-io_uring"
     case exampleEpoll = "example-epoll"
     case swiftNIO = "swiftnio"
+    case asyncIOUring = "async-io_uring"
+    case asyncEpoll = "async-epoll"
+    case swiftNIOAsync = "swiftnio-async"
 
     var title: String {
         switch self {
@@ -21,6 +24,9 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
         case .exampleIOUring: "example io_uring"
         case .exampleEpoll: "example epoll"
         case .swiftNIO: "SwiftNIO"
+        case .asyncIOUring: "Async io_uring"
+        case .asyncEpoll: "Async epoll"
+        case .swiftNIOAsync: "NIOAsyncChannel"
         }
     }
 
@@ -35,10 +41,15 @@ enum Implementation: String, CaseIterable, Codable, Sendable {
 
     static let reference = Implementation.cEpoll
 
-    /// Whether this column is a shipped example run as its own process: it serves TCP echo only
-    /// (no idle sockets, no storm, no wake workload).
+    /// Whether this column is a shipped example run as its own process.
     var isExampleProcess: Bool {
         self == .exampleIOUring || self == .exampleEpoll
+    }
+
+    /// The example processes and the async servers serve TCP echo only (no idle sockets, no
+    /// storm, no wake workload).
+    var servesEchoOnly: Bool {
+        isExampleProcess || isAsyncServer
     }
 }
 
@@ -63,5 +74,8 @@ func startEchoServer(_ implementation: Implementation, idleSockets: Int) throws(
     case .exampleIOUring: try ExampleProcessServer(program: "echo-server", arguments: ["--port", "0", "--backend", "io_uring"])
     case .exampleEpoll: try ExampleProcessServer(program: "echo-server", arguments: ["--port", "0", "--backend", "epoll"])
     case .swiftNIO: try NIOEchoServer()
+    case .asyncIOUring: try AsyncEchoBenchServer(backend: .ioUring)
+    case .asyncEpoll: try AsyncEchoBenchServer(backend: .epoll)
+    case .swiftNIOAsync: try NIOAsyncEchoServer()
     }
 }

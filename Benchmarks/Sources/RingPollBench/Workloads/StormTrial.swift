@@ -48,7 +48,7 @@ func runStormTrial(_ implementation: Implementation, sockets: StormSockets, coun
         pairs = rl_uring_storm(sockets.descriptors.baseAddress, Int32(count), duration)
     case .ringPollIOUring, .ringPollEpoll:
         pairs = try ringPollStorm(implementation.ringPollBackend!, sockets.streams[..<count], duration: duration)
-    case .swiftNIO, .exampleIOUring, .exampleEpoll:
+    case .swiftNIO, .exampleIOUring, .exampleEpoll, .asyncIOUring, .asyncEpoll, .swiftNIOAsync:
         throw BenchError("\(implementation.title) has no registration API to storm")
     }
     let elapsed = nowNanoseconds() - start

@@ -89,8 +89,8 @@ private func startWakePoller(_ implementation: Implementation, state: WakeState,
                           stop: { rl_wake_request_stop(state.pointer); rl_eventfd_signal(eventFD); thread.join() })
     case .ringPollIOUring, .ringPollEpoll:
         return try startRingPollWakePoller(implementation.ringPollBackend!, state: state, pinned: pinned)
-    case .exampleIOUring, .exampleEpoll:
-        throw BenchError("\(implementation.title) has no wake workload")
+    case .exampleIOUring, .exampleEpoll, .asyncIOUring, .asyncEpoll, .swiftNIOAsync:
+        throw BenchError("\(implementation.title) is measured on the echo rows only")
     case .swiftNIO:
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()

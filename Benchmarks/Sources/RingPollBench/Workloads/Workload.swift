@@ -28,8 +28,8 @@ struct Scale: Codable, Sendable {
 /// Builds the rows of a workload; resources the rows share live as long as the rows.
 func makeRows(_ kind: WorkloadKind, scale: Scale, counting: ThreadCounting) throws(BenchError) -> [WorkloadRow] {
     let all = Implementation.allCases
-    // Only TCP echo runs everywhere; the other workloads need the server inside this process.
-    let inProcess = all.filter { !$0.isExampleProcess }
+    // The shipped example (a process of its own) and the async servers run the TCP echo rows only.
+    let inProcess = all.filter { !$0.servesEchoOnly }
     let withoutNIO = inProcess.filter { $0 != .swiftNIO }
     switch kind {
     case .pingpong:

@@ -1,0 +1,1 @@
+../../../../Examples/AsyncEchoServer/EchoService.swift
