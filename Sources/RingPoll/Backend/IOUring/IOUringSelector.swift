@@ -352,7 +352,7 @@ struct IOUringState: ~Copyable {
                 continue
             }
             let userData = UserData(kind: .poll, slot: slot, generation: registration.generation)
-            let multishot: Int32 = registration.trigger == .edge ? 1 : 0
+            let multishot: Int32 = registration.trigger == .edge || registration.waitsWithMultishot ? 1 : 0
             do {
                 try prepare { ring in
                     rp_ring_prep_poll(ring, registration.descriptor, registration.requestedBits, multishot, userData.rawValue)
@@ -423,12 +423,15 @@ struct IOUringState: ~Copyable {
             guard table.isCurrent(slot: slot, generation: userData.generation),
                   table[slot].kind == .descriptor, table[slot].arm == .armed else { return }
             if completion.res > 0 {
-                table.markReady(slot, bits: UInt32(bitPattern: completion.res))
+                // The kernel adds RDHUP to every poll (IO_POLL_UNMASK); keep what epoll would report.
+                let bits = UInt32(bitPattern: completion.res) & table[slot].deliverableBits
+                if bits != 0 { table.markReady(slot, bits: bits) }
                 if hasMore {
                     table[slot].sawMore = true
                     table[slot].strikes = 0
+                    if bits != 0 && table[slot].trigger != .edge { stopWaiting(slot) }
                 } else {
-                    pollEnded(slot)
+                    pollEnded(slot, reported: bits != 0)
                 }
             } else if completion.res == -ECANCELED || (completion.res == 0 && !hasMore) {
                 // Not our cancel (ours change the generation): the arming thread exited, or the
@@ -444,22 +447,35 @@ struct IOUringState: ~Copyable {
         }
     }
 
-    /// A poll completed without promising more completions.
-    private mutating func pollEnded(_ slot: UInt32) {
-        switch table[slot].trigger {
-        case .oneshot:
-            table[slot].arm = .silent
-        case .level:
-            table[slot].arm = .awaitingDelivery
-        case .edge:
-            // A multishot poll ends on its own when the CQ was full as it posted (the kernel
-            // does not queue intermediate completions on the overflow list): re-arm, or its
-            // next readiness would never be reported. A poll that ends at its very first
-            // completion with no overflow about is on a file without a wait queue (/dev/null);
-            // re-arming that would spin, so after two such ends it stays silent.
-            let suspicious = !table[slot].sawMore && !overflowedThisPoll
-            requestRearm(slot, suspicious: suspicious, limit: 2)
+    /// A poll completed without promising more completions; `reported` tells whether it carried
+    /// readiness the registration asked for.
+    private mutating func pollEnded(_ slot: UInt32, reported: Bool) {
+        let trigger = table[slot].trigger
+        if trigger != .edge && reported {
+            table[slot].waitsWithMultishot = false
+            table[slot].arm = trigger == .oneshot ? .silent : .awaitingDelivery
+            return
         }
+        // A level or oneshot poll that ended on unrequested readiness only (RDHUP) would end at
+        // once again if armed the same way: it waits with a multishot poll instead.
+        if trigger != .edge { table[slot].waitsWithMultishot = true }
+        // A multishot poll ends on its own when the CQ was full as it posted (the kernel does
+        // not queue intermediate completions on the overflow list): re-arm, or its next
+        // readiness would never be reported. A poll that ends at its very first completion with
+        // no overflow about is on a file without a wait queue (/dev/null); re-arming that would
+        // spin, so after two such ends it stays silent.
+        let suspicious = !table[slot].sawMore && !overflowedThisPoll
+        requestRearm(slot, suspicious: suspicious, limit: 2)
+    }
+
+    /// A level or oneshot registration waiting with a multishot poll got readiness it asked for:
+    /// that poll is cancelled (under the old generation, so nothing more of it is used) and the
+    /// registration goes on as if its single-shot poll had completed.
+    private mutating func stopWaiting(_ slot: UInt32) {
+        pendingCancels.append(UserData(kind: .poll, slot: slot, generation: table[slot].generation))
+        table.reissue(slot)
+        table[slot].waitsWithMultishot = false
+        table[slot].arm = table[slot].trigger == .oneshot ? .silent : .awaitingDelivery
     }
 
     private mutating func requestRearm(_ slot: UInt32, suspicious: Bool, limit: UInt8) {
