@@ -136,6 +136,8 @@ struct WaitPlan {
 struct IOUringState: ~Copyable {
     var table = RegistrationTable()
     var isClosed = false
+    /// Borrowed eventfds, timerfds and signalfds: identity beyond their shared inode.
+    private var anonymousFiles = AnonymousFiles()
 
     private let configuration: RingConfiguration
     private var ring: OpaquePointer?
@@ -196,12 +198,18 @@ struct IOUringState: ~Copyable {
         switch try table.existing(for: request.descriptor, identity: identity) {
         case .none:
             break
-        case .duplicate, .sameInode:
+        case .duplicate:
             // io_uring would happily arm a second poll on the same file: the rule is ours.
             throw .fileExists
+        case .sameInode(let slot):
+            // The same file, unless it is an anonymous-inode file (they all share one inode)
+            // that took the closed number of the registered one.
+            guard identity?.isAnonymous == true, try anonymousFiles.track(request.descriptor) else { throw .fileExists }
+            retire(slot)
         case .stale(let slot):
             retire(slot)
         }
+        if identity?.isAnonymous == true { _ = try anonymousFiles.track(request.descriptor) }
         _ = table.addDescriptor(request, identity: identity, arm: .pending)
         wake.request()
     }
@@ -212,7 +220,9 @@ struct IOUringState: ~Copyable {
         guard !request.interests.isEmpty else { throw .invalidArgument }
         if let registered = table[slot].identity {
             // A borrowed number: it must still name the registered file, as epoll_ctl(MOD) checks.
-            guard try FileIdentity.of(request.descriptor) == registered else {
+            var sameFile = try FileIdentity.of(request.descriptor) == registered
+            if sameFile && registered.isAnonymous { sameFile = try anonymousFiles.isTracked(request.descriptor) }
+            guard sameFile else {
                 retire(slot)
                 throw .noSuchFileOrDirectory
             }
@@ -225,6 +235,7 @@ struct IOUringState: ~Copyable {
     mutating func deregister(descriptor: CInt) throws(Errno) {
         guard !isClosed else { throw .badFileDescriptor }
         guard let slot = table.slot(forDescriptor: descriptor) else { throw .noSuchFileOrDirectory }
+        if table[slot].identity?.isAnonymous == true { anonymousFiles.forget(descriptor) }
         retire(slot)
         wake.request()
     }
@@ -305,6 +316,7 @@ struct IOUringState: ~Copyable {
         isClosed = true
         rp_ring_destroy(ring)  // ends every request, so the kernel drops its file references
         ring = nil
+        anonymousFiles.close()
     }
 
     /// Makes the calling thread the ring's owner. Requests belong to the thread that submitted
@@ -344,8 +356,7 @@ struct IOUringState: ~Copyable {
         while let slot = table.popScheduled() {
             let registration = table[slot]
             guard registration.kind == .descriptor, registration.arm == .pending else { continue }
-            if let registered = registration.identity, registration.sawFirstArm,
-               (try? FileIdentity.of(registration.descriptor)) != registered {
+            if registration.sawFirstArm, !namesRegisteredFile(registration) {
                 // A borrowed descriptor was closed (or its number reused) without deregister:
                 // re-arming would poll a file nobody registered.
                 table[slot].arm = .silent
@@ -365,6 +376,13 @@ struct IOUringState: ~Copyable {
             table[slot].sawMore = false
             table[slot].sawFirstArm = true
         }
+    }
+
+    /// Whether a borrowed registration's number still names the file it was made for.
+    private mutating func namesRegisteredFile(_ registration: Registration) -> Bool {
+        guard let registered = registration.identity else { return true }
+        guard (try? FileIdentity.of(registration.descriptor)) == registered else { return false }
+        return !registered.isAnonymous || ((try? anonymousFiles.isTracked(registration.descriptor)) ?? false)
     }
 
     /// Runs an SQE preparation; when the SQ is full, submits what it holds and tries again.
