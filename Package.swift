@@ -8,6 +8,8 @@ let package = Package(
         .executable(name: "echo-server", targets: ["EchoServer"]),
         .executable(name: "chat-server", targets: ["ChatServer"]),
         .executable(name: "timer-demo", targets: ["TimerDemo"]),
+        // Reliability tools (docs/RELIABILITY.md): the differential fuzzer and the fault soak.
+        .executable(name: "ringpoll-fuzz", targets: ["RingPollFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -34,10 +36,14 @@ let package = Package(
         // Test-only C: a malloc counter (proves hot paths allocate nothing) and a per-thread
         // seccomp filter (makes io_uring really unavailable to one thread).
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        // The differential fuzzer: programs, the contract model, the runner and the shrinker,
+        // shared by the `ringpoll-fuzz` executable and the smoke test in the suite.
+        .target(name: "RingPollFuzzing", dependencies: ["RingPoll", "CLiburing"], path: "Tests/RingPollFuzzing"),
+        .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing"], path: "Tests/RingPollFuzz"),
         .testTarget(
             name: "RingPollTests",
             // The examples are built with the tests, which launch them as real processes.
-            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo"]
+            dependencies: ["RingPoll", "CTestSupport", "RingPollFuzzing", "EchoServer", "ChatServer", "TimerDemo"]
         ),
     ],
     swiftLanguageModes: [.v6]
