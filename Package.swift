@@ -42,8 +42,8 @@ let package = Package(
         .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing"], path: "Tests/RingPollFuzz"),
         .testTarget(
             name: "RingPollTests",
-            // The examples are built with the tests, which launch them as real processes.
-            dependencies: ["RingPoll", "CTestSupport", "RingPollFuzzing", "EchoServer", "ChatServer", "TimerDemo"]
+            // The examples and the fuzzer are built with the tests, which launch them as processes.
+            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "RingPollFuzz"]
         ),
     ],
     swiftLanguageModes: [.v6]
