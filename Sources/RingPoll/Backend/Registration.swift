@@ -34,9 +34,6 @@ struct Registration {
     var sawMore = false
     /// Consecutive ends of a poll that did not look like an overflow or a cancel by us.
     var strikes: UInt8 = 0
-    /// A poll was armed for this generation before: the next arm is a re-arm, and a borrowed
-    /// descriptor is checked to still be the registered file.
-    var sawFirstArm = false
 
     /// A level or oneshot registration whose single-shot poll ended on readiness it did not ask
     /// for (io_uring reports RDHUP whatever the mask, and it holds for good once the peer has

@@ -122,7 +122,6 @@ struct RegistrationTable: ~Copyable {
         slots[Int(slot)].pendingBits = 0
         slots[Int(slot)].sawMore = false
         slots[Int(slot)].strikes = 0
-        slots[Int(slot)].sawFirstArm = false
         slots[Int(slot)].waitsWithMultishot = false
         slots[Int(slot)].arm = arm
         if arm == .pending { schedule(slot) }

@@ -356,9 +356,10 @@ struct IOUringState: ~Copyable {
         while let slot = table.popScheduled() {
             let registration = table[slot]
             guard registration.kind == .descriptor, registration.arm == .pending else { continue }
-            if registration.sawFirstArm, !namesRegisteredFile(registration) {
-                // A borrowed descriptor was closed (or its number reused) without deregister:
-                // re-arming would poll a file nobody registered.
+            if !namesRegisteredFile(registration) {
+                // A borrowed descriptor was closed (or its number reused) without deregister,
+                // possibly before it was ever armed: arming would poll, and hold open, a file
+                // nobody registered.
                 table[slot].arm = .silent
                 continue
             }
@@ -374,7 +375,6 @@ struct IOUringState: ~Copyable {
             }
             table[slot].arm = .armed
             table[slot].sawMore = false
-            table[slot].sawFirstArm = true
         }
     }
 
