@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "timer-demo", targets: ["TimerDemo"]),
         // Reliability tools (docs/RELIABILITY.md): the differential fuzzer and the fault soak.
         .executable(name: "ringpoll-fuzz", targets: ["RingPollFuzz"]),
+        .executable(name: "ringpoll-soak", targets: ["RingPollSoak"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -40,6 +41,9 @@ let package = Package(
         // shared by the `ringpoll-fuzz` executable and the smoke test in the suite.
         .target(name: "RingPollFuzzing", dependencies: ["RingPoll", "CLiburing"], path: "Tests/RingPollFuzzing"),
         .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing"], path: "Tests/RingPollFuzz"),
+        // The fault soak: minutes of echo load with resets, half-closes, slow readers, cross-thread
+        // registry calls and a poll that keeps moving threads.
+        .executableTarget(name: "RingPollSoak", dependencies: ["RingPoll"], path: "Tests/RingPollSoak"),
         .testTarget(
             name: "RingPollTests",
             // The examples and the fuzzer are built with the tests, which launch them as processes.
