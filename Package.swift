@@ -11,6 +11,7 @@ let package = Package(
         // Reliability tools (docs/RELIABILITY.md): the differential fuzzer and the fault soak.
         .executable(name: "ringpoll-fuzz", targets: ["RingPollFuzz"]),
         .executable(name: "ringpoll-soak", targets: ["RingPollSoak"]),
+        .executable(name: "ringpoll-limits", targets: ["RingPollLimits"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -44,10 +45,13 @@ let package = Package(
         // The fault soak: minutes of echo load with resets, half-closes, slow readers, cross-thread
         // registry calls and a poll that keeps moving threads.
         .executableTarget(name: "RingPollSoak", dependencies: ["RingPoll"], path: "Tests/RingPollSoak"),
+        // Resource-limit scenarios, each in a process of its own (RLIMIT_NOFILE and RLIMIT_AS are
+        // per process), launched by ResourceLimitTests.
+        .executableTarget(name: "RingPollLimits", dependencies: ["RingPoll"], path: "Tests/RingPollLimits"),
         .testTarget(
             name: "RingPollTests",
             // The examples and the fuzzer are built with the tests, which launch them as processes.
-            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "RingPollFuzz"]
+            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "RingPollFuzz", "RingPollLimits"]
         ),
     ],
     swiftLanguageModes: [.v6]
