@@ -16,6 +16,12 @@ struct ModelRegistration {
     var lastEventAt = -1
     /// The runner's re-arm epoch at its last event or arming (see `EpisodeRunner.rearmEpoch`).
     var epochAtLastEvent = 0
+    /// The resource's last activity when its last event, and the one before, were delivered
+    /// (the arming operation until then). One activity may explain two events: one delivered
+    /// late for older readiness (carried over, or deferred task-work run a poll later) and the
+    /// one the activity itself caused.
+    var activityAtLastEvent: Int
+    var activityBeforeLastEvent: Int
     /// Its file was closed or replaced behind RingPoll's back (borrowed only). The contract
     /// promises nothing about such a registration until it is retired, except that it must not
     /// disturb a later registration of the number.
@@ -30,6 +36,8 @@ struct ModelRegistration {
 
     init(token: Token, number: CInt, resource: Int, owned: Bool, interests: Interest, trigger: Trigger, at operation: Int, epoch: Int) {
         epochAtLastEvent = epoch
+        activityAtLastEvent = operation
+        activityBeforeLastEvent = operation
         self.token = token
         self.number = number
         self.resource = resource
@@ -41,6 +49,8 @@ struct ModelRegistration {
 
     mutating func rearm(token: Token, interests: Interest, trigger: Trigger, at operation: Int, epoch: Int) {
         epochAtLastEvent = epoch
+        activityAtLastEvent = operation
+        activityBeforeLastEvent = operation
         self.token = token
         self.interests = interests
         self.trigger = trigger

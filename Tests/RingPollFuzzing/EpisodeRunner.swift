@@ -479,6 +479,10 @@ public final class EpisodeRunner {
                 diverge(.oneshotRepeated, "\(event)")
             }
             if !registration.orphaned { judgeCause(event, registration) }
+            if let resource = world.localOwner(of: registration.number), resource.serial == registration.resource {
+                registration.activityBeforeLastEvent = registration.activityAtLastEvent
+                registration.activityAtLastEvent = resource.lastActivity
+            }
             registration.lastEventAt = operation
             registration.epochAtLastEvent = rearmEpoch
             if event.isReadable { registration.readableSinceDrain = true }
@@ -492,15 +496,15 @@ public final class EpisodeRunner {
         return judged
     }
 
-    /// An event needs a cause: activity on its resource since the registration's last event (or
-    /// its arming). Readiness that merely holds is a cause only where the contract lets it be
+    /// An event needs a cause: activity on its resource that has not yet explained two events
+    /// (see `ModelRegistration.activityAtLastEvent`), or since its arming. Readiness that merely holds is a cause only where the contract lets it be
     /// reported again: level triggers, a first report, a re-arm by the backend (overflow, ring
     /// rebuild), and TCP, whose acknowledgements wake sockets later, on their own. Closure flags
     /// need the kernel (or the model's facts) to agree that the stream really is closed.
     private func judgeCause(_ event: Event, _ registration: ModelRegistration) {
         guard let resource = world.localOwner(of: registration.number), resource.serial == registration.resource else { return }
         let now = Oracle.readiness(registration.number) ?? 0
-        let since = max(registration.lastEventAt, registration.armedAt)
+        let since = max(registration.activityBeforeLastEvent, registration.armedAt)
         let activity = resource.lastActivity > since
         let holdsMayRepeat = registration.trigger != .edge || registration.lastEventAt < registration.armedAt
             || registration.epochAtLastEvent != rearmEpoch || resource.kind.isTCP
