@@ -41,13 +41,14 @@ let package = Package(
         // The differential fuzzer: programs, the contract model, the runner and the shrinker,
         // shared by the `ringpoll-fuzz` executable and the smoke test in the suite.
         .target(name: "RingPollFuzzing", dependencies: ["RingPoll", "CLiburing"], path: "Tests/RingPollFuzzing"),
-        .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing"], path: "Tests/RingPollFuzz"),
+        // The tools link CTestSupport too: under ThreadSanitizer it teaches TSan Mutex's slow path.
+        .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing", "CTestSupport"], path: "Tests/RingPollFuzz"),
         // The fault soak: minutes of echo load with resets, half-closes, slow readers, cross-thread
         // registry calls and a poll that keeps moving threads.
-        .executableTarget(name: "RingPollSoak", dependencies: ["RingPoll"], path: "Tests/RingPollSoak"),
+        .executableTarget(name: "RingPollSoak", dependencies: ["RingPoll", "CTestSupport"], path: "Tests/RingPollSoak"),
         // Resource-limit scenarios, each in a process of its own (RLIMIT_NOFILE and RLIMIT_AS are
         // per process), launched by ResourceLimitTests.
-        .executableTarget(name: "RingPollLimits", dependencies: ["RingPoll"], path: "Tests/RingPollLimits"),
+        .executableTarget(name: "RingPollLimits", dependencies: ["RingPoll", "CTestSupport"], path: "Tests/RingPollLimits"),
         .testTarget(
             name: "RingPollTests",
             // The examples and the fuzzer are built with the tests, which launch them as processes.
