@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "chat-server", targets: ["ChatServer"]),
         .executable(name: "timer-demo", targets: ["TimerDemo"]),
         .executable(name: "async-echo-server", targets: ["AsyncEchoServer"]),
+        // Reliability tools (docs/RELIABILITY.md): the differential fuzzer and the fault soak.
+        .executable(name: "ringpoll-fuzz", targets: ["RingPollFuzz"]),
+        .executable(name: "ringpoll-soak", targets: ["RingPollSoak"]),
+        .executable(name: "ringpoll-limits", targets: ["RingPollLimits"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
@@ -42,10 +46,21 @@ let package = Package(
         // Test-only C: a malloc counter (proves hot paths allocate nothing) and a per-thread
         // seccomp filter (makes io_uring really unavailable to one thread).
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        // The differential fuzzer: programs, the contract model, the runner and the shrinker,
+        // shared by the `ringpoll-fuzz` executable and the smoke test in the suite.
+        .target(name: "RingPollFuzzing", dependencies: ["RingPoll", "CLiburing"], path: "Tests/RingPollFuzzing"),
+        // The tools link CTestSupport too: under ThreadSanitizer it teaches TSan Mutex's slow path.
+        .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing", "CTestSupport"], path: "Tests/RingPollFuzz"),
+        // The fault soak: minutes of echo load with resets, half-closes, slow readers, cross-thread
+        // registry calls and a poll that keeps moving threads.
+        .executableTarget(name: "RingPollSoak", dependencies: ["RingPoll", "CTestSupport"], path: "Tests/RingPollSoak"),
+        // Resource-limit scenarios, each in a process of its own (RLIMIT_NOFILE and RLIMIT_AS are
+        // per process), launched by ResourceLimitTests.
+        .executableTarget(name: "RingPollLimits", dependencies: ["RingPoll", "CTestSupport"], path: "Tests/RingPollLimits"),
         .testTarget(
             name: "RingPollTests",
-            // The examples are built with the tests, which launch them as real processes.
-            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "AsyncEchoServer"]
+            // The examples and the fuzzer are built with the tests, which launch them as processes.
+            dependencies: ["RingPoll", "CTestSupport", "EchoServer", "ChatServer", "TimerDemo", "AsyncEchoServer", "RingPollFuzz", "RingPollLimits"]
         ),
         .testTarget(
             name: "RingPollAsyncTests",

@@ -32,6 +32,7 @@ int rp_ring_create(unsigned sq_entries, unsigned cq_entries, rp_ring_mode max_mo
         p.cq_entries = cq_entries;
         ret = io_uring_queue_init_params(sq_entries, &r->ring, &p);
         if (ret == 0) {
+            rp_tsan_ring_mapped(&r->ring);
             r->mode = (rp_ring_mode)mode;
             r->enabled = (mode != RP_MODE_DEFER);
             r->quiet_success = (p.features & IORING_FEAT_CQE_SKIP) ? IOSQE_CQE_SKIP_SUCCESS : 0;
@@ -48,6 +49,7 @@ int rp_ring_create(unsigned sq_entries, unsigned cq_entries, rp_ring_mode max_mo
 
 void rp_ring_destroy(rp_ring *r) {
     if (!r) return;
+    rp_tsan_ring_unmapping(&r->ring);
     io_uring_queue_exit(&r->ring);  // closing the ring cancels every request it still holds
     free(r);
 }

@@ -15,4 +15,19 @@ struct rp_ring {
     unsigned quiet_success;
 };
 
+// Ring memory annotations for ThreadSanitizer builds (tsan_rings.c); nothing otherwise.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RP_TSAN 1
+#endif
+#endif
+
+#ifdef RP_TSAN
+void rp_tsan_ring_mapped(const struct io_uring *ring);
+void rp_tsan_ring_unmapping(const struct io_uring *ring);
+#else
+static inline void rp_tsan_ring_mapped(const struct io_uring *ring) { (void)ring; }
+static inline void rp_tsan_ring_unmapping(const struct io_uring *ring) { (void)ring; }
+#endif
+
 #endif

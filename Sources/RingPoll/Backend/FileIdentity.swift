@@ -11,6 +11,9 @@ import SystemPackage
 struct FileIdentity: Hashable, Sendable {
     var device: UInt64
     var inode: UInt64
+    /// An anonymous-inode file (eventfd, timerfd, signalfd): its device and inode are those of
+    /// every other such file, so they do not identify it (see `AnonymousFiles`).
+    var isAnonymous = false
 
     /// The identity of the file open at `descriptor`. Throws `Errno.badFileDescriptor` when the
     /// number is not open and `Errno.notPermitted` for files that cannot be polled for readiness
@@ -21,6 +24,6 @@ struct FileIdentity: Hashable, Sendable {
         guard fstat(descriptor, &info) == 0 else { throw Errno(rawValue: errno) }
         let type = info.st_mode & S_IFMT
         if type == S_IFREG || type == S_IFDIR { throw .notPermitted }
-        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        return FileIdentity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), isAnonymous: type == 0)
     }
 }

@@ -34,12 +34,19 @@ struct Registration {
     var sawMore = false
     /// Consecutive ends of a poll that did not look like an overflow or a cancel by us.
     var strikes: UInt8 = 0
-    /// A poll was armed for this generation before: the next arm is a re-arm, and a borrowed
-    /// descriptor is checked to still be the registered file.
-    var sawFirstArm = false
+
+    /// A level or oneshot registration whose single-shot poll ended on readiness it did not ask
+    /// for (io_uring reports RDHUP whatever the mask, and it holds for good once the peer has
+    /// shut down): another single-shot poll would end at once again, so it waits with a
+    /// multishot poll until readiness it asked for arrives.
+    var waitsWithMultishot = false
 
     /// The poll mask to ask the kernel for.
     var requestedBits: UInt32 { PollBits.requested(by: interests) }
+
+    /// The completion bits an event may carry: the interests', errors and hang-ups, as epoll
+    /// reports them.
+    var deliverableBits: UInt32 { requestedBits | PollBits.closure | PollBits.invalid }
 }
 
 /// Where the io_uring request of a registration stands.

@@ -122,7 +122,7 @@ struct RegistrationTable: ~Copyable {
         slots[Int(slot)].pendingBits = 0
         slots[Int(slot)].sawMore = false
         slots[Int(slot)].strikes = 0
-        slots[Int(slot)].sawFirstArm = false
+        slots[Int(slot)].waitsWithMultishot = false
         slots[Int(slot)].arm = arm
         if arm == .pending { schedule(slot) }
     }
@@ -141,6 +141,12 @@ struct RegistrationTable: ~Copyable {
         registration.arm = .kernelManaged
         slots[Int(slot)] = registration
         freeSlots.append(slot)
+    }
+
+    /// Moves the slot's generation on without changing the registration, so that whatever its
+    /// current kernel request still completes is stale (the request is being cancelled).
+    mutating func reissue(_ slot: UInt32) {
+        slots[Int(slot)].generation = nextGeneration(slot)
     }
 
     private func nextGeneration(_ slot: UInt32) -> UInt32 {

@@ -20,6 +20,9 @@ uint64_t rp_malloc_counter_watched(void);
 void rp_malloc_counter_unwatch(void);
 /// Whether this process's allocations really pass through the counter (it counts one itself).
 int rp_malloc_counter_is_active(void);
+/// The sanitizer that owns malloc in this build ("AddressSanitizer", "ThreadSanitizer"), in which
+/// case the counter is compiled out; NULL otherwise.
+const char *rp_malloc_counter_conflict(void);
 
 /// Makes io_uring_setup fail with EPERM for the calling thread only, as a container's seccomp
 /// profile would (the filter dies with the thread). Returns 0 or -errno.

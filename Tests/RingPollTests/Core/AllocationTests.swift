@@ -5,7 +5,8 @@ import Testing
 
 /// Steady-state polling allocates nothing. Every malloc of the polling thread is counted by the
 /// interposer in CTestSupport; 10,000 polls that each return events must add none.
-@Suite struct AllocationTests {
+@Suite(.enabled(if: MallocCounter.isUsable, "a sanitizer owns malloc in this build: the malloc counter is compiled out"))
+struct AllocationTests {
     private static let iterations = 10_000
 
     @Test func interposerSeesAllocations() {
@@ -70,5 +71,14 @@ import Testing
         let allocations = rp_malloc_counter_stop()
         #expect(seen == 4 * AllocationTests.iterations)
         #expect(allocations == 0, "\(allocations) allocations in \(AllocationTests.iterations) polls")
+    }
+}
+
+/// The allocation suites skip themselves exactly when a sanitizer owns malloc; otherwise the
+/// counter must really be in the allocation path.
+@Suite struct MallocCounterTests {
+    @Test func counterIsActiveUnlessASanitizerOwnsMalloc() {
+        #expect((rp_malloc_counter_is_active() == 1) == MallocCounter.isUsable,
+                "conflict: \(MallocCounter.conflictingSanitizer ?? "none")")
     }
 }

@@ -21,6 +21,12 @@ final class TestThread<Result: Sendable>: @unchecked Sendable {
         finished.signal()
     }
 
+    /// A thread nobody joined is detached, so that its resources go when it ends (the body
+    /// holds this object until then, so this runs once the body has finished).
+    deinit {
+        if !joined { pthread_detach(handle) }
+    }
+
     /// The thread, for `pthread_kill`.
     var pthread: pthread_t { handle }
 

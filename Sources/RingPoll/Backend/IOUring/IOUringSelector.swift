@@ -140,6 +140,8 @@ struct WaitPlan {
 struct IOUringState: ~Copyable {
     var table = RegistrationTable()
     var isClosed = false
+    /// Borrowed eventfds, timerfds and signalfds: identity beyond their shared inode.
+    private var anonymousFiles = AnonymousFiles()
 
     private let configuration: RingConfiguration
     private var ring: OpaquePointer?
@@ -205,12 +207,18 @@ struct IOUringState: ~Copyable {
         switch try table.existing(for: request.descriptor, identity: identity) {
         case .none:
             break
-        case .duplicate, .sameInode:
+        case .duplicate:
             // io_uring would happily arm a second poll on the same file: the rule is ours.
             throw .fileExists
+        case .sameInode(let slot):
+            // The same file, unless it is an anonymous-inode file (they all share one inode)
+            // that took the closed number of the registered one.
+            guard identity?.isAnonymous == true, try anonymousFiles.track(request.descriptor) else { throw .fileExists }
+            retire(slot)
         case .stale(let slot):
             retire(slot)
         }
+        if identity?.isAnonymous == true { _ = try anonymousFiles.track(request.descriptor) }
         _ = table.addDescriptor(request, identity: identity, arm: .pending)
         wake.request()
     }
@@ -221,7 +229,9 @@ struct IOUringState: ~Copyable {
         guard !request.interests.isEmpty else { throw .invalidArgument }
         if let registered = table[slot].identity {
             // A borrowed number: it must still name the registered file, as epoll_ctl(MOD) checks.
-            guard try FileIdentity.of(request.descriptor) == registered else {
+            var sameFile = try FileIdentity.of(request.descriptor) == registered
+            if sameFile && registered.isAnonymous { sameFile = try anonymousFiles.isTracked(request.descriptor) }
+            guard sameFile else {
                 retire(slot)
                 throw .noSuchFileOrDirectory
             }
@@ -234,6 +244,7 @@ struct IOUringState: ~Copyable {
     mutating func deregister(descriptor: CInt) throws(Errno) {
         guard !isClosed else { throw .badFileDescriptor }
         guard let slot = table.slot(forDescriptor: descriptor) else { throw .noSuchFileOrDirectory }
+        if table[slot].identity?.isAnonymous == true { anonymousFiles.forget(descriptor) }
         retire(slot)
         wake.request()
     }
@@ -319,6 +330,7 @@ struct IOUringState: ~Copyable {
         isClosed = true
         rp_ring_destroy(ring)  // ends every request, so the kernel drops its file references
         ring = nil
+        anonymousFiles.close()
     }
 
     /// Makes the calling thread the ring's owner. Requests belong to the thread that submitted
@@ -360,15 +372,15 @@ struct IOUringState: ~Copyable {
         while let slot = table.popScheduled() {
             let registration = table[slot]
             guard registration.kind == .descriptor, registration.arm == .pending else { continue }
-            if let registered = registration.identity, registration.sawFirstArm,
-               (try? FileIdentity.of(registration.descriptor)) != registered {
-                // A borrowed descriptor was closed (or its number reused) without deregister:
-                // re-arming would poll a file nobody registered.
+            if !namesRegisteredFile(registration) {
+                // A borrowed descriptor was closed (or its number reused) without deregister,
+                // possibly before it was ever armed: arming would poll, and hold open, a file
+                // nobody registered.
                 table[slot].arm = .silent
                 continue
             }
             let userData = UserData(kind: .poll, slot: slot, generation: registration.generation)
-            let multishot: Int32 = registration.trigger == .edge ? 1 : 0
+            let multishot: Int32 = registration.trigger == .edge || registration.waitsWithMultishot ? 1 : 0
             do {
                 try prepare { ring in
                     rp_ring_prep_poll(ring, registration.descriptor, registration.requestedBits, multishot, userData.rawValue)
@@ -379,8 +391,14 @@ struct IOUringState: ~Copyable {
             }
             table[slot].arm = .armed
             table[slot].sawMore = false
-            table[slot].sawFirstArm = true
         }
+    }
+
+    /// Whether a borrowed registration's number still names the file it was made for.
+    private mutating func namesRegisteredFile(_ registration: Registration) -> Bool {
+        guard let registered = registration.identity else { return true }
+        guard (try? FileIdentity.of(registration.descriptor)) == registered else { return false }
+        return !registered.isAnonymous || ((try? anonymousFiles.isTracked(registration.descriptor)) ?? false)
     }
 
     /// Runs an SQE preparation; when the SQ is full, submits what it holds and tries again.
@@ -452,12 +470,15 @@ struct IOUringState: ~Copyable {
             guard table.isCurrent(slot: slot, generation: userData.generation),
                   table[slot].kind == .descriptor, table[slot].arm == .armed else { return }
             if completion.res > 0 {
-                table.markReady(slot, bits: UInt32(bitPattern: completion.res))
+                // The kernel adds RDHUP to every poll (IO_POLL_UNMASK); keep what epoll would report.
+                let bits = UInt32(bitPattern: completion.res) & table[slot].deliverableBits
+                if bits != 0 { table.markReady(slot, bits: bits) }
                 if hasMore {
                     table[slot].sawMore = true
                     table[slot].strikes = 0
+                    if bits != 0 && table[slot].trigger != .edge { stopWaiting(slot) }
                 } else {
-                    pollEnded(slot)
+                    pollEnded(slot, reported: bits != 0)
                 }
             } else if completion.res == -ECANCELED || (completion.res == 0 && !hasMore) {
                 // Not our cancel (ours change the generation): the arming thread exited, or the
@@ -473,22 +494,35 @@ struct IOUringState: ~Copyable {
         }
     }
 
-    /// A poll completed without promising more completions.
-    private mutating func pollEnded(_ slot: UInt32) {
-        switch table[slot].trigger {
-        case .oneshot:
-            table[slot].arm = .silent
-        case .level:
-            table[slot].arm = .awaitingDelivery
-        case .edge:
-            // A multishot poll ends on its own when the CQ was full as it posted (the kernel
-            // does not queue intermediate completions on the overflow list): re-arm, or its
-            // next readiness would never be reported. A poll that ends at its very first
-            // completion with no overflow about is on a file without a wait queue (/dev/null);
-            // re-arming that would spin, so after two such ends it stays silent.
-            let suspicious = !table[slot].sawMore && !overflowedThisPoll
-            requestRearm(slot, suspicious: suspicious, limit: 2)
+    /// A poll completed without promising more completions; `reported` tells whether it carried
+    /// readiness the registration asked for.
+    private mutating func pollEnded(_ slot: UInt32, reported: Bool) {
+        let trigger = table[slot].trigger
+        if trigger != .edge && reported {
+            table[slot].waitsWithMultishot = false
+            table[slot].arm = trigger == .oneshot ? .silent : .awaitingDelivery
+            return
         }
+        // A level or oneshot poll that ended on unrequested readiness only (RDHUP) would end at
+        // once again if armed the same way: it waits with a multishot poll instead.
+        if trigger != .edge { table[slot].waitsWithMultishot = true }
+        // A multishot poll ends on its own when the CQ was full as it posted (the kernel does
+        // not queue intermediate completions on the overflow list): re-arm, or its next
+        // readiness would never be reported. A poll that ends at its very first completion with
+        // no overflow about is on a file without a wait queue (/dev/null); re-arming that would
+        // spin, so after two such ends it stays silent.
+        let suspicious = !table[slot].sawMore && !overflowedThisPoll
+        requestRearm(slot, suspicious: suspicious, limit: 2)
+    }
+
+    /// A level or oneshot registration waiting with a multishot poll got readiness it asked for:
+    /// that poll is cancelled (under the old generation, so nothing more of it is used) and the
+    /// registration goes on as if its single-shot poll had completed.
+    private mutating func stopWaiting(_ slot: UInt32) {
+        pendingCancels.append(UserData(kind: .poll, slot: slot, generation: table[slot].generation))
+        table.reissue(slot)
+        table[slot].waitsWithMultishot = false
+        table[slot].arm = table[slot].trigger == .oneshot ? .silent : .awaitingDelivery
     }
 
     private mutating func requestRearm(_ slot: UInt32, suspicious: Bool, limit: UInt8) {
