@@ -49,7 +49,6 @@ let package = Package(
         // The differential fuzzer: programs, the contract model, the runner and the shrinker,
         // shared by the `ringpoll-fuzz` executable and the smoke test in the suite.
         .target(name: "RingPollFuzzing", dependencies: ["RingPoll", "CLiburing"], path: "Tests/RingPollFuzzing"),
-        // The tools link CTestSupport too: under ThreadSanitizer it teaches TSan Mutex's slow path.
         .executableTarget(name: "RingPollFuzz", dependencies: ["RingPollFuzzing", "CTestSupport"], path: "Tests/RingPollFuzz"),
         // The fault soak: minutes of echo load with resets, half-closes, slow readers, cross-thread
         // registry calls and a poll that keeps moving threads.

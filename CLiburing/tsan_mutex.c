@@ -10,10 +10,14 @@
 // race) although the lock orders them. The Swift runtime annotates its own futex lock for TSan
 // the same way (swift::once on Linux); the Synchronization module's slow paths are not.
 //
-// The test binary defines the three slow-path symbols itself (the executable's definition wins),
-// forwards to the real ones found with dlsym(RTLD_NEXT), and tells TSan what a lock does: acquire
-// after it is taken, release before it is given back, on the lock word's address, which is also
-// the address the inlined fast paths synchronise on. Nothing else is suppressed or annotated.
+// Every program that links RingPoll (its tests, its tools, its examples, yours) defines the three
+// slow-path symbols itself in a ThreadSanitizer build (the executable's definition wins over the
+// library's), forwards to the real ones found with dlsym(RTLD_NEXT), and tells TSan what a lock
+// does: acquire after it is taken, release before it is given back, on the lock word's address,
+// which is also the address the inlined fast paths synchronise on. Nothing else is suppressed
+// or annotated. It lives in the library, not in test support, because RingPollAsync's executor
+// and the sockets take contended Mutexes in every program: a TSan build of async-echo-server
+// reported the executor's inbox (guarded by a Mutex) as racing without it.
 #if defined(__has_feature)
 #if __has_feature(thread_sanitizer)
 #define RP_ANNOTATE_SWIFT_MUTEX 1
