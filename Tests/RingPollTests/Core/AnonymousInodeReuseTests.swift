@@ -67,7 +67,7 @@ import Testing
     func duplicatedEventFDIsTwoRegistrations(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let number = rp_eventfd()
-        let copy = dup(number)
+        let copy = duplicateCloseOnExec(number)
         defer { close(number); close(copy) }
         try poll.registry.register(SourceFD(number), token: Token(1), interests: .readable)
         try poll.registry.register(SourceFD(copy), token: Token(2), interests: .readable)

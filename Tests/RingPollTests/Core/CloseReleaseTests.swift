@@ -73,7 +73,7 @@ import Testing
         let poll = try target.makePoll()
         let sockets = try (0..<500).map { index -> (SocketPair, OwnedDescriptor) in
             let pair = SocketPair()
-            let owned = OwnedDescriptor(dup(pair.local))
+            let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
             pair.closeLocal()
             try owned.register(poll.registry, token: Token(index), interests: .readable, trigger: .edge)
             return (pair, owned)
@@ -97,7 +97,7 @@ import Testing
     func closingLeavesOtherHoldersConnected(backend: Backend, site: CloseSite) throws {
         var poll: Poll? = try Poll(backend: backend)
         let pair = SocketPair()
-        let owned = OwnedDescriptor(dup(pair.local))
+        let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
         try owned.register(poll!.registry, token: Token(1), interests: .readable, trigger: .edge)
         var events = Events(capacity: 8)
         try poll!.pollRetrying(&events, timeout: .zero)  // armed
@@ -122,7 +122,7 @@ import Testing
     /// pair keeps the peer end.
     private func ownedSocket(registeredWith poll: Poll, interests: Interest) throws -> (SocketPair, OwnedDescriptor) {
         let pair = SocketPair()
-        let owned = OwnedDescriptor(dup(pair.local))
+        let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
         pair.closeLocal()
         try owned.register(poll.registry, token: Token(1), interests: interests, trigger: .edge)
         return (pair, owned)

@@ -78,9 +78,15 @@ final class ReadyEventFD: @unchecked Sendable {
     deinit { close(fd) }
 }
 
+/// dup(2) with close-on-exec: a plain dup is inherited by every child process the suite spawns
+/// meanwhile (the examples, the fuzzer), which then holds the file open and hides its close.
+func duplicateCloseOnExec(_ fd: CInt) -> CInt {
+    fcntl(fd, F_DUPFD_CLOEXEC, 0)
+}
+
 /// A descriptor number that is not open (closed right away; high enough not to be reused soon).
 func closedDescriptorNumber() -> CInt {
-    let fd = dup(0)
+    let fd = duplicateCloseOnExec(0)
     precondition(fd >= 0)
     let high = fcntl(fd, F_DUPFD_CLOEXEC, 900_000 + Int32.random(in: 0..<50_000))
     close(fd)
