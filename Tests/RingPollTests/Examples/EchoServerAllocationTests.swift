@@ -74,7 +74,12 @@ private final class BlockingEchoClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw Errno(rawValue: errno) }
+        if connected != 0 {
+            // A signal another test sends may interrupt the connect; it then completes on its own.
+            guard errno == EINTR else { throw Errno(rawValue: errno) }
+            var probe = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            while Glibc.poll(&probe, 1, 5_000) < 0 && errno == EINTR {}
+        }
     }
 
     deinit { close(fd) }
@@ -82,7 +87,9 @@ private final class BlockingEchoClient {
     func send() throws {
         round &+= 1
         for index in message.indices { message[index] = round &+ UInt8(truncatingIfNeeded: index) }
-        guard Glibc.send(fd, message, message.count, CInt(MSG_NOSIGNAL)) == message.count else { throw Errno(rawValue: errno) }
+        var sent = Glibc.send(fd, message, message.count, CInt(MSG_NOSIGNAL))
+        while sent < 0 && errno == EINTR { sent = Glibc.send(fd, message, message.count, CInt(MSG_NOSIGNAL)) }
+        guard sent == message.count else { throw Errno(rawValue: errno) }
     }
 
     func receiveEcho() throws {
@@ -90,6 +97,7 @@ private final class BlockingEchoClient {
         var received = 0
         while received < echo.count {
             let count = echo.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + received, $0.count - received, 0) }
+            if count < 0 && errno == EINTR { continue }
             guard count > 0 else { throw count == 0 ? Errno.connectionReset : Errno(rawValue: errno) }
             received += count
         }
