@@ -9,26 +9,30 @@ import Testing
 /// the stale registration goes), a reregister of a reused number throws ENOENT, and the very same
 /// file registered twice throws EEXIST. Found by the differential fuzzer (docs/RELIABILITY.md).
 @Suite struct AnonymousInodeReuseTests {
-    /// Closes `old` without deregistering it and opens a new eventfd that takes its number.
-    private func reuseNumber(of old: CInt) throws -> CInt {
-        close(old)
-        let fresh = rp_eventfd()
-        try #require(fresh >= 0)
-        if fresh != old {
-            try #require(dup2(fresh, old) == old)
+    /// A poll with an eventfd registered under token 1 and armed, then closed without
+    /// deregistering, its number taken by a new eventfd. Tests run in parallel and take numbers
+    /// too, so the scene is set again until the number comes back to this test (dup2 onto it
+    /// would take it from whichever test holds it now).
+    private func armedRegistrationOfAReusedNumber(_ backend: Backend) throws -> (poll: Poll, reused: CInt) {
+        for _ in 0..<50 {
+            let poll = try Poll(backend: backend)
+            let number = rp_eventfd()
+            try #require(number >= 0)
+            try poll.registry.register(SourceFD(number), token: Token(1), interests: .readable)
+            var events = Events(capacity: 8)
+            try poll.pollRetrying(&events, timeout: .zero)  // armed
+            close(number)
+            let fresh = rp_eventfd()
+            try #require(fresh >= 0)
+            if fresh == number { return (poll, fresh) }
             close(fresh)
         }
-        return old
+        throw Errno.resourceTemporarilyUnavailable
     }
 
     @Test(arguments: TestBackends.all)
     func reusedEventFDNumberRegistersAgainWithoutStaleEvents(backend: Backend) throws {
-        let poll = try Poll(backend: backend)
-        let number = rp_eventfd()
-        try poll.registry.register(SourceFD(number), token: Token(1), interests: .readable)
-        var events = Events(capacity: 8)
-        try poll.pollRetrying(&events, timeout: .zero)  // armed
-        let reused = try reuseNumber(of: number)
+        let (poll, reused) = try armedRegistrationOfAReusedNumber(backend)
         defer { close(reused) }
         try poll.registry.register(SourceFD(reused), token: Token(2), interests: .readable)
         var one: UInt64 = 1
@@ -44,12 +48,7 @@ import Testing
 
     @Test(arguments: TestBackends.all)
     func reregisteringAReusedEventFDNumberThrowsNoSuchFile(backend: Backend) throws {
-        let poll = try Poll(backend: backend)
-        let number = rp_eventfd()
-        try poll.registry.register(SourceFD(number), token: Token(1), interests: .readable)
-        var events = Events(capacity: 8)
-        try poll.pollRetrying(&events, timeout: .zero)
-        let reused = try reuseNumber(of: number)
+        let (poll, reused) = try armedRegistrationOfAReusedNumber(backend)
         defer { close(reused) }
         #expect(throws: Errno.noSuchFileOrDirectory) {
             try poll.registry.reregister(SourceFD(reused), token: Token(2), interests: .readable)
