@@ -1,10 +1,13 @@
-import RingPoll
+import Glibc
 
 /// Monotonic nanoseconds (CLOCK_MONOTONIC), the clock that poll timeouts run on: sleeps are
 /// measured on it, so changing the wall clock never ends one early or late.
 enum MonotonicTime {
-    /// Now, on the clock RingPoll's own deadlines use.
-    static func now() -> UInt64 { MonotonicClock.now() }
+    static func now() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
 
     /// `duration` in whole nanoseconds, rounded up (a sleep is never shorter than asked);
     /// negative durations count as zero.
