@@ -17,8 +17,12 @@ import SystemPackage
 /// close can wait for them. A close from the owner thread (or with no owner yet) therefore gives
 /// the number back at once; a close from another thread cannot know whether the owner is inside
 /// a call, so it releases the file through `DescriptorPlaceholder` and gives the number back when
-/// the object goes away.
-final class OwnedDescriptor: Sendable {
+/// the socket goes away.
+///
+/// It is a non-copyable struct stored inline in the socket object, not an object of its own: a
+/// call reaches the descriptor and its flags in the cache line of the socket it already holds
+/// (one pointer chase and one allocation less per socket than a separate object).
+struct OwnedDescriptor: ~Copyable, Sendable {
     /// Bit 0: closed; the rest: the number of non-owner calls in flight (counted in steps of 2).
     private let usage = Atomic<Int>(0)
     /// The owner thread's `pthread_self()`, 0 until a thread does I/O. A recycled value can only
@@ -49,7 +53,7 @@ final class OwnedDescriptor: Sendable {
 
     /// Takes ownership of `descriptor` after making it non-blocking and close-on-exec. Closes it
     /// and throws when either flag cannot be set.
-    convenience init(adopting descriptor: CInt) throws(Errno) {
+    init(adopting descriptor: CInt) throws(Errno) {
         guard descriptor >= 0 else { throw .badFileDescriptor }
         let statusFlags = fcntl(descriptor, F_GETFL)
         let descriptorFlags = fcntl(descriptor, F_GETFD)

@@ -7,7 +7,7 @@ import Glibc
 public final class PipeReceiver: Source, ByteReader, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 

@@ -8,7 +8,7 @@ import Glibc
 public final class PipeSender: Source, ByteWriter, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 

@@ -18,14 +18,15 @@ extension OwnedDescriptor {
         }
     }
 
-    /// Two connected Unix sockets of `type`.
-    static func socketPair(type: __socket_type) throws(Errno) -> (OwnedDescriptor, OwnedDescriptor) {
+    /// Two connected Unix sockets of `type`, as numbers for the caller to own (a tuple cannot
+    /// hold non-copyable values).
+    static func socketPair(type: __socket_type) throws(Errno) -> (CInt, CInt) {
         var descriptors: (CInt, CInt) = (-1, -1)
         let result = withUnsafeMutableBytes(of: &descriptors) { room in
             socketpair(AF_UNIX, CInt(type.rawValue) | creationFlags, 0, room.baseAddress!.assumingMemoryBound(to: CInt.self))
         }
         guard result == 0 else { throw Errno(rawValue: errno) }
-        return (OwnedDescriptor(descriptors.0), OwnedDescriptor(descriptors.1))
+        return descriptors
     }
 
     func bind(to address: some NativeAddress) throws(Errno) {
@@ -55,12 +56,13 @@ extension OwnedDescriptor {
     }
 
     /// Accepts one pending connection; the new descriptor is non-blocking and close-on-exec
-    /// from birth (accept4). Throws `Errno.wouldBlock` when none is pending.
-    func accept<Address: NativeAddress>(_: Address.Type) throws(Errno) -> (OwnedDescriptor, Address) {
+    /// from birth (accept4), returned as a number for the caller to own. Throws
+    /// `Errno.wouldBlock` when none is pending.
+    func accept<Address: NativeAddress>(_: Address.Type) throws(Errno) -> (CInt, Address) {
         let (descriptor, address) = try Address.receiving { native, length throws(Errno) in
             try systemCall { rp_accept4($0, native, length) }
         }
-        return (OwnedDescriptor(descriptor), address)
+        return (descriptor, address)
     }
 
     /// The address this socket is bound to (getsockname).

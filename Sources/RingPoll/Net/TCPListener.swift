@@ -7,7 +7,7 @@ import Glibc
 public final class TCPListener: Source, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 
@@ -40,7 +40,7 @@ public final class TCPListener: Source, Sendable {
     /// event.
     public func accept() throws(Errno) -> (TCPStream, SocketAddress) {
         let (stream, address) = try owned.accept(SocketAddress.self)
-        return (TCPStream(owned: stream), address)
+        return (TCPStream(owned: OwnedDescriptor(stream)), address)
     }
 
     /// The bound address; with port 0 at `bind`, this tells which port the kernel chose.

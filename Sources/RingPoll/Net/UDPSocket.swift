@@ -9,7 +9,7 @@ import Glibc
 public final class UDPSocket: Source, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 

@@ -8,7 +8,7 @@ import Glibc
 public final class UnixDatagram: Source, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 
@@ -35,7 +35,7 @@ public final class UnixDatagram: Source, Sendable {
     /// Two unnamed sockets connected to each other (socketpair).
     public static func pair() throws(Errno) -> (UnixDatagram, UnixDatagram) {
         let (first, second) = try OwnedDescriptor.socketPair(type: SOCK_DGRAM)
-        return (UnixDatagram(owned: first), UnixDatagram(owned: second))
+        return (UnixDatagram(owned: OwnedDescriptor(first)), UnixDatagram(owned: OwnedDescriptor(second)))
     }
 
     /// The descriptor, for system calls RingPoll does not wrap; -1 once closed. It stays owned by

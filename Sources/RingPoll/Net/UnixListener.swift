@@ -7,7 +7,7 @@ import Glibc
 public final class UnixListener: Source, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 
@@ -39,7 +39,7 @@ public final class UnixListener: Source, Sendable {
     /// is empty: wait for the next readable event.
     public func accept() throws(Errno) -> (UnixStream, UnixAddress) {
         let (stream, address) = try owned.accept(UnixAddress.self)
-        return (UnixStream(owned: stream), address)
+        return (UnixStream(owned: OwnedDescriptor(stream)), address)
     }
 
     /// The address the listener is bound to.

@@ -8,7 +8,7 @@ import Glibc
 public final class UnixStream: Source, ByteReader, ByteWriter, Sendable {
     let owned: OwnedDescriptor
 
-    init(owned: OwnedDescriptor) {
+    init(owned: consuming OwnedDescriptor) {
         self.owned = owned
     }
 
@@ -32,7 +32,7 @@ public final class UnixStream: Source, ByteReader, ByteWriter, Sendable {
     /// between two parts of one program, or to a child process.
     public static func pair() throws(Errno) -> (UnixStream, UnixStream) {
         let (first, second) = try OwnedDescriptor.socketPair(type: SOCK_STREAM)
-        return (UnixStream(owned: first), UnixStream(owned: second))
+        return (UnixStream(owned: OwnedDescriptor(first)), UnixStream(owned: OwnedDescriptor(second)))
     }
 
     /// The descriptor, for system calls RingPoll does not wrap; -1 once closed. It stays owned by

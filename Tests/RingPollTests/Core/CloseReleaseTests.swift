@@ -8,12 +8,12 @@ import Testing
     @Test(arguments: TestBackends.withRingModes)
     func peerSeesEndOfStreamWithoutAnotherPoll(target: BackendUnderTest) throws {
         let poll = try target.makePoll()
-        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
+        let (pair, socket) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .seconds(1))  // armed: the kernel holds the file
         #expect(events.map(\.token) == [Token(1)])
 
-        try owned.close()
+        try socket.close()
         // No poll in between: the peer must read end of stream right away.
         #expect(peerReadsEndOfStream(pair, within: 0))
     }
@@ -21,12 +21,12 @@ import Testing
     @Test(arguments: TestBackends.all)
     func closingFromAnotherThreadWhilePollingReleasesTheFile(backend: Backend) throws {
         let poll = try Poll(backend: backend)
-        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: .readable)
+        let (pair, socket) = try ownedSocket(registeredWith: poll, interests: .readable)
         let handoff = Handoff(poll)
         let registry = poll.registry
         let closer = TestThread { () -> Bool in
             guard waitUntil(within: .seconds(5), { registry.selector.diagnostics.isPollerAsleep }) else { return false }
-            return (try? owned.close()) != nil
+            return (try? socket.close()) != nil
         }
         // The poller wakes for the close and submits the cancel; the peer then reads EOF.
         let seen = try eventsWithin(.milliseconds(100), from: handoff.value)
@@ -40,10 +40,10 @@ import Testing
     @Test(arguments: TestBackends.withRingModes)
     func closeFromAnotherThreadIsCompletedByTheNextPoll(target: BackendUnderTest) throws {
         let poll = try target.makePoll()
-        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
+        let (pair, socket) = try ownedSocket(registeredWith: poll, interests: [.readable, .writable])
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .seconds(1))  // armed
-        #expect(TestThread { (try? owned.close()) != nil }.join())
+        #expect(TestThread { (try? socket.close()) != nil }.join())
         try poll.pollRetrying(&events, timeout: .zero)
         #expect(events.isEmpty)
         #expect(peerReadsEndOfStream(pair, within: 1000))
@@ -55,11 +55,11 @@ import Testing
     @Test(arguments: TestBackends.withRingModes)
     func closeRightAfterDeregisterReleasesTheFile(target: BackendUnderTest) throws {
         let poll = try target.makePoll()
-        let (pair, owned) = try ownedSocket(registeredWith: poll, interests: .readable)
+        let (pair, socket) = try ownedSocket(registeredWith: poll, interests: .readable)
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .zero)  // armed: the kernel holds the file
-        try owned.deregister(poll.registry)
-        try owned.close()
+        try socket.deregister(poll.registry)
+        try socket.close()
         #expect(peerReadsEndOfStream(pair, within: 0))
     }
 
@@ -71,16 +71,16 @@ import Testing
     func cancelsOfManyDeregistrationsAllReachTheKernel(target: BackendUnderTest) throws {
         raiseDescriptorLimit()
         let poll = try target.makePoll()
-        let sockets = try (0..<500).map { index -> (SocketPair, OwnedDescriptor) in
+        let sockets = try (0..<500).map { index -> (SocketPair, UnixStream) in
             let pair = SocketPair()
-            let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
+            let socket = UnixStream(owned: OwnedDescriptor(duplicateCloseOnExec(pair.local)))
             pair.closeLocal()
-            try owned.register(poll.registry, token: Token(index), interests: .readable, trigger: .edge)
-            return (pair, owned)
+            try socket.register(poll.registry, token: Token(index), interests: .readable, trigger: .edge)
+            return (pair, socket)
         }
         var events = Events(capacity: 8)
         try poll.pollRetrying(&events, timeout: .zero)  // all armed
-        for (_, owned) in sockets { try owned.deregister(poll.registry) }
+        for (_, socket) in sockets { try socket.deregister(poll.registry) }
         try poll.pollRetrying(&events, timeout: .zero)  // the cancels go out
         // Closing now, from another thread (which cannot touch the ring): only the file
         // references the polls held are left to drop, and those must be gone already.
@@ -97,16 +97,16 @@ import Testing
     func closingLeavesOtherHoldersConnected(backend: Backend, site: CloseSite) throws {
         var poll: Poll? = try Poll(backend: backend)
         let pair = SocketPair()
-        let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
-        try owned.register(poll!.registry, token: Token(1), interests: .readable, trigger: .edge)
+        let socket = UnixStream(owned: OwnedDescriptor(duplicateCloseOnExec(pair.local)))
+        try socket.register(poll!.registry, token: Token(1), interests: .readable, trigger: .edge)
         var events = Events(capacity: 8)
         try poll!.pollRetrying(&events, timeout: .zero)  // armed
         switch site {
-        case .pollThread: try owned.close()
-        case .otherThread: #expect(TestThread { (try? owned.close()) != nil }.join())
+        case .pollThread: try socket.close()
+        case .otherThread: #expect(TestThread { (try? socket.close()) != nil }.join())
         case .afterPollDropped:
             poll = nil
-            try owned.close()
+            try socket.close()
         }
         try poll?.pollRetrying(&events, timeout: .zero)
         var probe = pollfd(fd: pair.peer, events: Int16(POLLIN), revents: 0)
@@ -118,14 +118,14 @@ import Testing
         case pollThread, otherThread, afterPollDropped
     }
 
-    /// A socket owned by RingPoll (as its socket types own theirs), registered with `poll`; the
+    /// A socket socket by RingPoll (as its socket types own theirs), registered with `poll`; the
     /// pair keeps the peer end.
-    private func ownedSocket(registeredWith poll: Poll, interests: Interest) throws -> (SocketPair, OwnedDescriptor) {
+    private func ownedSocket(registeredWith poll: Poll, interests: Interest) throws -> (SocketPair, UnixStream) {
         let pair = SocketPair()
-        let owned = OwnedDescriptor(duplicateCloseOnExec(pair.local))
+        let socket = UnixStream(owned: OwnedDescriptor(duplicateCloseOnExec(pair.local)))
         pair.closeLocal()
-        try owned.register(poll.registry, token: Token(1), interests: interests, trigger: .edge)
-        return (pair, owned)
+        try socket.register(poll.registry, token: Token(1), interests: interests, trigger: .edge)
+        return (pair, socket)
     }
 
     /// Whether the peer end reads end of stream within `milliseconds`: the file was released.
