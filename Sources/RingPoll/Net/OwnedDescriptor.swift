@@ -20,8 +20,8 @@ import SystemPackage
 /// the socket goes away.
 ///
 /// It is a non-copyable struct stored inline in the socket object, not an object of its own: a
-/// call reaches the descriptor and its flags in the cache line of the socket it already holds
-/// (one pointer chase and one allocation less per socket than a separate object).
+/// call reaches the descriptor and its flags within the first 64 bytes of the socket object it
+/// already holds (one pointer chase and one allocation less per socket than a separate object).
 struct OwnedDescriptor: ~Copyable, Sendable {
     /// Bit 0: closed; the rest: the number of non-owner calls in flight (counted in steps of 2).
     private let usage = Atomic<Int>(0)
