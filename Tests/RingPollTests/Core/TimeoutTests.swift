@@ -2,7 +2,7 @@ import Synchronization
 import Testing
 @testable import RingPoll
 
-/// Timeouts are measured, so this suite runs alone.
+/// Timeouts are measured, so the tests of this suite run one at a time (other suites still run beside it).
 @Suite(.serialized) struct TimeoutTests {
     private func measure(_ poll: Poll, _ timeout: Duration?) throws -> Duration {
         var events = Events(capacity: 8)
@@ -13,13 +13,15 @@ import Testing
         return clock.now - start
     }
 
-    private func median(_ values: [Duration]) -> Duration { values.sorted()[values.count / 2] }
+    /// Rounding a timeout up delays every sample, while a busy machine delays only some (CI runs
+    /// other suites beside this one on two cores), so "not rounded up" is a claim about the fastest.
+    private func fastest(_ values: [Duration]) -> Duration { values.min()! }
 
     @Test(arguments: TestBackends.all)
     func zeroTimeoutReturnsAtOnce(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let times = try (0..<9).map { _ in try measure(poll, .zero) }
-        #expect(median(times) < .milliseconds(1), "\(times)")
+        #expect(fastest(times) < .milliseconds(1), "\(times)")
     }
 
     @Test(arguments: TestBackends.all)
@@ -27,7 +29,7 @@ import Testing
         let poll = try Poll(backend: backend)
         let times = try (0..<9).map { _ in try measure(poll, .milliseconds(1)) }
         #expect(times.allSatisfy { $0 >= .milliseconds(1) }, "returned early: \(times)")
-        #expect(median(times) < .milliseconds(4), "not rounded up towards 10 ms: \(times)")
+        #expect(fastest(times) < .milliseconds(4), "not rounded up towards 10 ms: \(times)")
     }
 
     @Test(arguments: TestBackends.all)
@@ -35,7 +37,7 @@ import Testing
         let poll = try Poll(backend: backend)
         let times = try (0..<9).map { _ in try measure(poll, .microseconds(200)) }
         #expect(times.allSatisfy { $0 >= .microseconds(200) }, "returned early: \(times)")
-        #expect(median(times) < .milliseconds(1), "rounded up to a millisecond: \(times)")
+        #expect(fastest(times) < .milliseconds(1), "rounded up to a millisecond: \(times)")
     }
 
     @Test(arguments: TestBackends.all)
@@ -88,6 +90,6 @@ import Testing
     func negativeTimeoutCountsAsZero(backend: Backend) throws {
         let poll = try Poll(backend: backend)
         let times = try (0..<5).map { _ in try measure(poll, .milliseconds(-5)) }
-        #expect(median(times) < .milliseconds(5), "waited: \(times)")
+        #expect(fastest(times) < .milliseconds(5), "waited: \(times)")
     }
 }
