@@ -54,7 +54,7 @@ public final class EventLoop<Handler: EventHandler>: Sendable {
     // are documented as the loop thread's, so these are never touched concurrently.
     private nonisolated(unsafe) let poll: Poll
     private nonisolated(unsafe) var events: Events
-    private nonisolated(unsafe) let timers: TimerHeap<Handler.Timeout>
+    private nonisolated(unsafe) let timers: DeadlineHeap<Handler.Timeout>
     /// The last drain stopped at `messagesPerTick` with messages left: the next poll must not wait.
     private nonisolated(unsafe) var messagesRemain = false
 
@@ -81,7 +81,7 @@ public final class EventLoop<Handler: EventHandler>: Sendable {
         poll = try Poll(backend: backend)
         registry = poll.registry
         events = Events(capacity: configuration.eventsCapacity)
-        timers = TimerHeap()
+        timers = DeadlineHeap()
         waker = try Waker(registry: poll.registry, token: EventLoop.wakeToken)
         channelCore = MessageChannel(capacity: configuration.channelCapacity, waker: waker)
         serial = eventLoopSerials.wrappingAdd(1, ordering: .relaxed).oldValue
@@ -245,7 +245,7 @@ public final class EventLoop<Handler: EventHandler>: Sendable {
     public func clearTimeout(_ handle: TimeoutHandle) -> Bool {
         checkLoopThread()
         guard handle.loop == serial else { return false }
-        return timers.cancel(slot: handle.slot, generation: handle.generation)
+        return timers.cancel(slot: handle.slot, generation: handle.generation) != nil
     }
 
     /// Calls `timeout` for every timer whose rounded deadline has passed and that was set before

@@ -1,13 +1,10 @@
-import Glibc
+import RingPoll
 
 /// Monotonic nanoseconds (CLOCK_MONOTONIC), the clock that poll timeouts run on: sleeps are
 /// measured on it, so changing the wall clock never ends one early or late.
 enum MonotonicTime {
-    static func now() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
-    }
+    /// Now, on the clock RingPoll's own deadlines use.
+    static func now() -> UInt64 { MonotonicClock.now() }
 
     /// `duration` in whole nanoseconds, rounded up (a sleep is never shorter than asked);
     /// negative durations count as zero.

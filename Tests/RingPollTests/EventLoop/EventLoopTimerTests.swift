@@ -241,7 +241,7 @@ import Testing
     /// The heap on its own: random inserts and cancels keep it a valid min-heap whose pops come
     /// out in (deadline, set order).
     @Test func heapStaysOrderedUnderRandomOperations() {
-        let heap = TimerHeap<Int>()
+        let heap = DeadlineHeap<Int>()
         var live: [Int: (slot: UInt32, generation: UInt32, deadline: UInt64, sequence: Int)] = [:]
         var sequence = 0
         var rng = SystemRandomNumberGenerator()
@@ -254,8 +254,8 @@ import Testing
             } else {
                 let victim = live.keys.randomElement(using: &rng)!
                 let entry = live.removeValue(forKey: victim)!
-                #expect(heap.cancel(slot: entry.slot, generation: entry.generation))
-                #expect(!heap.cancel(slot: entry.slot, generation: entry.generation))
+                #expect(heap.cancel(slot: entry.slot, generation: entry.generation) == victim)
+                #expect(heap.cancel(slot: entry.slot, generation: entry.generation) == nil)
             }
         }
         #expect(heap.count == live.count)

@@ -1,4 +1,5 @@
-/// The pending timers of one event loop: an indexed binary min-heap over a slab of slots.
+/// Values waiting for a deadline: an indexed binary min-heap over a slab of slots. The event
+/// loop's timers and `RingPollAsync`'s sleeping tasks are both kept in one.
 ///
 /// - `insert` and `cancel` cost O(log n): the heap orders (deadline, sequence) keys, and every
 ///   slot knows where its key sits in the heap, so a cancel removes it in place instead of
@@ -10,8 +11,8 @@
 ///   unoptimized build allocates) on any path, and no allocation at all once the arrays have
 ///   grown to the working size.
 ///
-/// Not thread-safe: the loop's thread owns it.
-final class TimerHeap<Timeout> {
+/// Not thread-safe: the thread of the loop or executor owns it.
+package final class DeadlineHeap<Value> {
     /// One heap entry: the ordering key and the slot it belongs to.
     struct Node {
         var deadline: UInt64
@@ -19,29 +20,30 @@ final class TimerHeap<Timeout> {
         var slot: UInt32
     }
 
-    /// One timer's storage. A free slot has no timeout and links to the next free slot.
+    /// One value's storage. A free or merely reserved slot has no value; a free one links to
+    /// the next free slot.
     struct Slot {
         var generation: UInt32
         var heapIndex: Int
         var nextFree: UInt32
-        var timeout: Timeout?
+        var value: Value?
     }
 
     private static var noSlot: UInt32 { .max }
 
     private var heap: UnsafeMutablePointer<Node>
     private var heapCapacity: Int
-    private(set) var count = 0
+    package private(set) var count = 0
 
     private var slots: UnsafeMutablePointer<Slot>
     private var slotCapacity: Int
     private var slotCount = 0
-    private var freeHead = TimerHeap.noSlot
+    private var freeHead = DeadlineHeap.noSlot
 
-    /// The sequence number the next timer gets.
-    private(set) var nextSequence: UInt64 = 0
+    /// The sequence number the next scheduled value gets.
+    package private(set) var nextSequence: UInt64 = 0
 
-    init(initialCapacity: Int = 16) {
+    package init(initialCapacity: Int = 16) {
         heapCapacity = Swift.max(1, initialCapacity)
         slotCapacity = heapCapacity
         heap = .allocate(capacity: heapCapacity)
@@ -54,17 +56,30 @@ final class TimerHeap<Timeout> {
         heap.deallocate()
     }
 
-    var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
-    /// The earliest deadline, or `nil` without timers.
-    var nextDeadline: UInt64? { count > 0 ? heap[0].deadline : nil }
+    /// The earliest deadline, or `nil` when empty.
+    package var nextDeadline: UInt64? { count > 0 ? heap[0].deadline : nil }
 
     // MARK: Operations
 
-    /// Adds a timer due at `deadline` (monotonic nanoseconds); returns its slot and generation.
-    func insert(_ timeout: Timeout, deadline: UInt64) -> (slot: UInt32, generation: UInt32) {
+    /// Adds `value`, due at `deadline` (monotonic nanoseconds); returns its slot and generation.
+    package func insert(_ value: Value, deadline: UInt64) -> (slot: UInt32, generation: UInt32) {
+        let reserved = reserve()
+        schedule(slot: reserved.slot, value, deadline: deadline)
+        return reserved
+    }
+
+    /// Takes a slot without scheduling anything in it yet, so that a caller can hand the slot's
+    /// name to a cancellation handler before it has the value (a sleeping task's continuation).
+    package func reserve() -> (slot: UInt32, generation: UInt32) {
         let slot = takeSlot()
-        slots[Int(slot)].timeout = timeout
+        return (slot, slots[Int(slot)].generation)
+    }
+
+    /// Schedules `value` in a slot `reserve` returned.
+    package func schedule(slot: UInt32, _ value: Value, deadline: UInt64) {
+        slots[Int(slot)].value = value
         if count == heapCapacity { growHeap() }
         let index = count
         count += 1
@@ -72,28 +87,40 @@ final class TimerHeap<Timeout> {
         nextSequence &+= 1
         slots[Int(slot)].heapIndex = index
         siftUp(index)
-        return (slot, slots[Int(slot)].generation)
     }
 
-    /// Removes the pending timer in `slot` if it is still the one of `generation`; returns
-    /// whether it was pending (a timer that fired or was cancelled is not).
-    func cancel(slot: UInt32, generation: UInt32) -> Bool {
-        guard Int(slot) < slotCount else { return false }
-        let entry = slots + Int(slot)
-        guard entry.pointee.generation == generation, entry.pointee.timeout != nil else { return false }
-        removeNode(at: entry.pointee.heapIndex)
-        _ = releaseSlot(slot)
-        return true
+    /// The value scheduled in `slot` if the slot is still the one of `generation`.
+    package func pending(slot: UInt32, generation: UInt32) -> Value? {
+        guard Int(slot) < slotCount, slots[Int(slot)].generation == generation else { return nil }
+        return slots[Int(slot)].value
     }
 
-    /// Removes and returns the earliest timer if it is due at `now` and was set before
-    /// `sequenceLimit`, so that timers set by `timeout` callbacks wait for the next tick.
-    func popExpired(now: UInt64, sequenceLimit: UInt64) -> Timeout? {
+    /// Removes the value in `slot` if it is still the one of `generation` and scheduled;
+    /// returns it (nil for one that came due or was cancelled already).
+    @discardableResult
+    package func cancel(slot: UInt32, generation: UInt32) -> Value? {
+        guard pending(slot: slot, generation: generation) != nil else { return nil }
+        removeNode(at: slots[Int(slot)].heapIndex)
+        return releaseSlot(slot)
+    }
+
+    /// Removes and returns the earliest value if it is due at `now` and was scheduled before
+    /// `sequenceLimit` (the event loop passes the sequence at the start of a tick, so that
+    /// timers set by its `timeout` callbacks wait for the next tick).
+    package func popExpired(now: UInt64, sequenceLimit: UInt64 = .max) -> Value? {
         guard count > 0 else { return nil }
         let first = heap[0]
         guard first.deadline <= now, first.sequence < sequenceLimit else { return nil }
         removeNode(at: 0)
         return releaseSlot(first.slot)
+    }
+
+    /// Removes and returns any value, the cheapest to remove (for emptying the heap).
+    package func popAny() -> Value? {
+        guard count > 0 else { return nil }
+        let slot = heap[count - 1].slot
+        removeNode(at: count - 1)
+        return releaseSlot(slot)
     }
 
     // MARK: Heap
@@ -163,28 +190,28 @@ final class TimerHeap<Timeout> {
     // MARK: Slab
 
     private func takeSlot() -> UInt32 {
-        if freeHead != TimerHeap.noSlot {
+        if freeHead != DeadlineHeap.noSlot {
             let slot = freeHead
             freeHead = slots[Int(slot)].nextFree
             return slot
         }
         if slotCount == slotCapacity { growSlots() }
-        precondition(slotCount < Int(TimerHeap.noSlot), "too many pending timers")
+        precondition(slotCount < Int(DeadlineHeap.noSlot), "too many pending deadlines")
         let slot = UInt32(slotCount)
-        (slots + slotCount).initialize(to: Slot(generation: 0, heapIndex: -1, nextFree: TimerHeap.noSlot, timeout: nil))
+        (slots + slotCount).initialize(to: Slot(generation: 0, heapIndex: -1, nextFree: DeadlineHeap.noSlot, value: nil))
         slotCount += 1
         return slot
     }
 
-    /// Frees `slot` for reuse under a new generation and returns the timeout it held.
-    private func releaseSlot(_ slot: UInt32) -> Timeout? {
+    /// Frees `slot` for reuse under a new generation and returns the value it held.
+    private func releaseSlot(_ slot: UInt32) -> Value? {
         let entry = slots + Int(slot)
-        let timeout = entry.pointee.timeout.take()
+        let value = entry.pointee.value.take()
         entry.pointee.generation &+= 1
         entry.pointee.heapIndex = -1
         entry.pointee.nextFree = freeHead
         freeHead = slot
-        return timeout
+        return value
     }
 
     private func growSlots() {
