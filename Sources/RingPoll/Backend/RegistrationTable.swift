@@ -16,7 +16,7 @@ struct RegistrationTable: ~Copyable {
     private var slots = RegistrationTable.allocateSlots(capacity: 0)
     private var slotCount = 0
     private var slotCapacity = 0
-    private var freeSlots: ContiguousArray<UInt32> = []
+    private var freeSlots = SlotDeque()
     /// Slot + 1 for every registered descriptor number, 0 for none.
     private var slotByDescriptor: ContiguousArray<UInt32> = []
 
@@ -25,9 +25,8 @@ struct RegistrationTable: ~Copyable {
     /// Slots on the ready list.
     private(set) var readyCount = 0
 
-    /// Slots whose kernel request must be (re)submitted (io_uring), oldest from `scheduledHead`.
-    private var scheduled: ContiguousArray<UInt32> = []
-    private var scheduledHead = 0
+    /// Slots whose kernel request must be (re)submitted (io_uring), oldest first.
+    private var scheduled = SlotDeque()
 
     init() {}
 
@@ -148,7 +147,7 @@ struct RegistrationTable: ~Copyable {
         registration.pointee.identity = nil
         registration.pointee.pendingBits = 0
         registration.pointee.arm = .kernelManaged
-        freeSlots.append(slot)
+        freeSlots.pushBack(slot)
     }
 
     /// Moves the slot's generation on without changing the registration, so that whatever its
@@ -163,7 +162,7 @@ struct RegistrationTable: ~Copyable {
     }
 
     private mutating func allocateSlot() -> UInt32 {
-        if let slot = freeSlots.popLast() { return slot }
+        if let slot = freeSlots.popBack() { return slot }
         if slotCount == slotCapacity {
             let capacity = Swift.max(64, slotCapacity * 2)
             let grown = RegistrationTable.allocateSlots(capacity: capacity)
@@ -186,30 +185,20 @@ struct RegistrationTable: ~Copyable {
     mutating func schedule(_ slot: UInt32) {
         guard !slots[Int(slot)].isScheduled else { return }
         slots[Int(slot)].isScheduled = true
-        if scheduled.count == scheduled.capacity, scheduledHead > 0 {
-            scheduled.removeSubrange(0..<scheduledHead)  // reuse the consumed prefix, no allocation
-            scheduledHead = 0
-        }
-        scheduled.append(slot)
+        scheduled.pushBack(slot)
     }
 
     /// The oldest scheduled slot, taken off the list.
     mutating func popScheduled() -> UInt32? {
-        guard scheduledHead < scheduled.count else {
-            scheduled.removeAll(keepingCapacity: true)
-            scheduledHead = 0
-            return nil
-        }
-        let slot = scheduled[scheduledHead]
-        scheduledHead += 1
+        guard let slot = scheduled.popFront() else { return nil }
         slots[Int(slot)].isScheduled = false
         return slot
     }
 
     /// Puts back the slot `popScheduled` just returned, when it could not be handled yet.
-    mutating func unpopScheduled() {
-        scheduledHead -= 1
-        slots[Int(scheduled[scheduledHead])].isScheduled = true
+    mutating func unpopScheduled(_ slot: UInt32) {
+        scheduled.pushFront(slot)
+        slots[Int(slot)].isScheduled = true
     }
 
     // MARK: Readiness

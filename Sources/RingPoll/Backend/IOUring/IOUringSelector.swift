@@ -386,7 +386,7 @@ struct IOUringState: ~Copyable {
                     rp_ring_prep_poll(ring, registration.descriptor, registration.requestedBits, multishot, userData.rawValue)
                 }
             } catch {
-                table.unpopScheduled()
+                table.unpopScheduled(slot)
                 throw error
             }
             table[slot].arm = .armed
