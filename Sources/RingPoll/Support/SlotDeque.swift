@@ -1,4 +1,4 @@
-/// A double-ended queue of slot numbers in storage that grows only when asked to.
+/// A double-ended queue of slot numbers in storage sized by its owner, not grown on the way.
 ///
 /// The registration table keeps its free slots and its submission list here. Each holds at most
 /// one entry per slot, so the table grows the deque together with its slots and the poll path
