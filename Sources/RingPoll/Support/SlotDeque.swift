@@ -19,8 +19,6 @@ struct SlotDeque: ~Copyable {
         storage.deallocate()
     }
 
-    var isEmpty: Bool { count == 0 }
-
     /// Makes room for `minimumCapacity` entries, keeping their order.
     mutating func reserveCapacity(_ minimumCapacity: Int) {
         guard minimumCapacity > capacity else { return }

@@ -1,5 +1,5 @@
 import Testing
-@_spi(Tuning) @testable import RingPoll
+@testable import RingPoll
 
 /// Registry calls for RingPoll's own sockets on the poll thread, between two polls of a ring that
 /// thread already owns: changes that cancel each other before the kernel saw them, and more

@@ -29,9 +29,9 @@ import Testing
             let expected = model.removeFirst()
             #expect(slot == expected)
         }
-        let isEmpty = deque.isEmpty
+        let count = deque.count
         #expect(model.isEmpty)
-        #expect(isEmpty)
+        #expect(count == 0)
     }
 
     @Test func reservedCapacityIsKept() {
